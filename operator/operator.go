@@ -1,0 +1,87 @@
+package operator
+
+// Operator is a linear map H from images (length In) to measurements
+// (length Out), with the operations the samplers need.
+//
+// Implementations must not retain dst or the source slices.
+type Operator interface {
+	// In returns d, the length of an image x.
+	In() int
+	// Out returns m, the length of a measurement y.
+	Out() int
+	// Forward sets dst (length m) to H x.
+	Forward(dst, x []float64)
+	// Adjoint sets dst (length d) to Hᵀ y.
+	Adjoint(dst, y []float64)
+	// Pinv sets dst (length d) to H† y.
+	Pinv(dst, y []float64)
+	// PinvAdjoint sets dst (length m) to H†ᵀ x, so that H†(H†ᵀ x) = M x
+	// with M = H†H†ᵀ, the matrix of the noisy sampler (ALGORITHM.md §3.8).
+	PinvAdjoint(dst, x []float64)
+	// Project sets dst (length d) to P x = H†H x.
+	Project(dst, x []float64)
+	// NoisyInverse sets dst (length m) to (r2·HHᵀ + sigmaY2·I)⁻¹ y,
+	// computed in the spectral basis of H. Where r2·s² + sigmaY2 is zero
+	// (a zero singular value with sigmaY2 = 0) that component is set to 0,
+	// as for a pseudo-inverse.
+	NoisyInverse(dst, y []float64, r2, sigmaY2 float64)
+}
+
+// Kind names one of an Operator's linear maps, so that a backend can apply
+// it by name.
+type Kind int
+
+// The maps of an Operator.
+const (
+	Forward Kind = iota
+	Adjoint
+	Pinv
+	PinvAdjoint
+	Project
+)
+
+// String returns the map's name, e.g. "H†".
+func (k Kind) String() string {
+	switch k {
+	case Forward:
+		return "H"
+	case Adjoint:
+		return "Hᵀ"
+	case Pinv:
+		return "H†"
+	case PinvAdjoint:
+		return "H†ᵀ"
+	case Project:
+		return "P"
+	}
+	return "Kind(?)"
+}
+
+// Apply applies the map k of op to src, writing dst.
+func Apply(op Operator, k Kind, dst, src []float64) {
+	switch k {
+	case Forward:
+		op.Forward(dst, src)
+	case Adjoint:
+		op.Adjoint(dst, src)
+	case Pinv:
+		op.Pinv(dst, src)
+	case PinvAdjoint:
+		op.PinvAdjoint(dst, src)
+	case Project:
+		op.Project(dst, src)
+	default:
+		panic("operator: unknown kind")
+	}
+}
+
+// Dims returns the lengths of the source and destination of map k of op.
+func Dims(op Operator, k Kind) (src, dst int) {
+	switch k {
+	case Forward, PinvAdjoint:
+		return op.In(), op.Out()
+	case Adjoint, Pinv:
+		return op.Out(), op.In()
+	}
+	return op.In(), op.In()
+}
