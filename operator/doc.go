@@ -13,6 +13,20 @@
 // at offset c·H·W + i·W + j. Measurements use the same planar layout with
 // their own shape (for inpainting, the kept entries in that order).
 //
+// # Operators
+//
+// NewInpaint, NewBoxSR and NewGray build operators whose measurements are
+// means of disjoint groups of image entries, so HHᵀ is a multiple of I and
+// every map has a closed form (their Groups method gives the table a GPU
+// needs). NewBicubicSR and NewBlur build separable operators, Y_c = A_h X_c
+// A_wᵀ per channel, whose pseudo-inverse, projector and noisy inverse come
+// from the SVDs of the small 1-D matrices (their Factors and Spectrum
+// methods give those matrices). NewDense takes any matrix.
+//
+// Constructors accept images of at most MaxElements entries, and the
+// SVD-based operators sides of at most MaxSide: beyond, they return an error
+// rather than allocate.
+//
 // # Invariants
 //
 // Constructors validate their parameters and return an error naming the
@@ -20,5 +34,6 @@
 // must not overlap the source and must have the length the method documents,
 // otherwise the method panics (a programmer error, as in gonum).
 // Every operator obeys ⟨Hx, y⟩ = ⟨x, Hᵀy⟩, HH†H = H, P² = P, Pᵀ = P and
-// H†y ∈ range(P); the tests check these laws on random inputs.
+// H†y ∈ range(P); the tests check these laws on random inputs. Operators
+// are immutable once built, so one may serve concurrent calls.
 package operator

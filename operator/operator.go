@@ -23,7 +23,8 @@ type Operator interface {
 	// NoisyInverse sets dst (length m) to (r2·HHᵀ + sigmaY2·I)⁻¹ y,
 	// computed in the spectral basis of H. Where r2·s² + sigmaY2 is zero
 	// (a zero singular value with sigmaY2 = 0) that component is set to 0,
-	// as for a pseudo-inverse.
+	// as for a pseudo-inverse. r2 and sigmaY2 must be non-negative and
+	// finite, otherwise it panics.
 	NoisyInverse(dst, y []float64, r2, sigmaY2 float64)
 }
 

@@ -1,0 +1,134 @@
+package sampler
+
+import (
+	"fmt"
+	"math"
+	"testing"
+)
+
+// Reference increments from ALGORITHM.md §6.4 (exact coefficients,
+// num_eps = 0), printed there to about 7 significant digits.
+var refIncrementsW15N5 = []Increments{
+	{3.691480e-04, -0.6630862, 0.6635870, -3.726590, 3.726284},
+	{0.010813, -0.459461, 0.469083, -2.535688, 2.527980},
+	{0.118167, -0.345866, 0.408160, -1.443382, 1.377778},
+	{0.448867, -0.284639, 0.371380, -0.586398, 0.422614},
+	{0.420955, -0.264784, 0.116095, -0.097623, 0.026562},
+}
+
+var refIncrementsLamNeg = []Increments{
+	{0.1456138, -0.6279707, 0.7038182, -0.470603, 0.3464623},
+	{0.1919367, -0.4404036, 0.4603213, -0.3240248, 0.1818066},
+	{0.2057115, -0.3355409, 0.2662654, -0.1866211, 0.0663715},
+	{0.1651481, -0.2794927, 0.1120679, -0.0766933, 0.0126552},
+	{0.0697798, -0.2631892, 0.0192161, -0.012901, 0.0005492},
+}
+
+// closeSig reports whether got matches a reference printed to digits
+// significant digits: the tolerance is half a unit in the last printed place.
+func closeSig(got, want float64, digits int) bool {
+	if want == 0 {
+		return math.Abs(got) < 1e-12
+	}
+	ulp := math.Pow(10, math.Floor(math.Log10(math.Abs(want)))-float64(digits-1))
+	return math.Abs(got-want) <= 0.5*ulp+1e-12
+}
+
+func sigDigits(v float64) int {
+	s := fmt.Sprintf("%g", math.Abs(v))
+	n := 0
+	lead := true
+	for _, c := range s {
+		if c == 'e' {
+			break
+		}
+		if c >= '1' && c <= '9' || (c == '0' && !lead) {
+			lead = false
+			n++
+		}
+	}
+	return n
+}
+
+func checkIncrements(t *testing.T, name string, grid []float64, plan []Fold, w, lambda float64, ref []Increments) {
+	t.Helper()
+	for i, f := range plan {
+		got := f.Increments(grid[i+1], w, lambda)
+		g := []float64{got.Y, got.S1, got.S2, got.J1, got.J2}
+		r := []float64{ref[i].Y, ref[i].S1, ref[i].S2, ref[i].J1, ref[i].J2}
+		for k := range g {
+			if !closeSig(g[k], r[k], sigDigits(r[k])) {
+				t.Errorf("%s step %d Δ[%d] = %.9g, want %v", name, i, k, g[k], r[k])
+			}
+		}
+	}
+}
+
+func TestIncrementsReference(t *testing.T) {
+	grid, err := Grid(0.4, 0.001, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkIncrements(t, "closed λ=0 w=15", grid, CPiGDMPlan(grid, 15, 0), 15, 0, refIncrementsW15N5)
+	quad := make([]Fold, 5)
+	for i := range quad {
+		quad[i] = quadFold(grid[i], grid[i+1], 15, 0)
+	}
+	checkIncrements(t, "quadrature λ=0 w=15", grid, quad, 15, 0, refIncrementsW15N5)
+	checkIncrements(t, "quadrature λ=−0.15 w=2", grid, CPiGDMPlan(grid, 2, -0.15), 2, -0.15, refIncrementsLamNeg)
+
+	grid20, _ := Grid(0.4, 0.001, 20)
+	plan20 := CPiGDMPlan(grid20, 15, 0)
+	checkIncrements(t, "N=20 step 0", grid20[:2], plan20[:1], 15, 0, []Increments{{1.0837e-05, -0.192090, 0.192109, -1.044349, 1.044339}})
+	checkIncrements(t, "N=20 step 19", grid20[19:], plan20[19:], 15, 0, []Increments{{0.046486, -0.070031, 0.0038006, -0.0025891, 7.4150e-05}})
+}
+
+func TestFoldExample(t *testing.T) {
+	// ALGORITHM.md §I.2: λ = 0, w = 15, N = 5, step 0.
+	grid, _ := Grid(0.4, 0.001, 5)
+	f := CPiGDMPlan(grid, 15, 0)[0]
+	got := []float64{f.AQ, f.BQ, f.GQ, f.AP, f.BP, f.GP, f.D}
+	want := []float64{1.336, -0.392, -2.202, 0.0173, 0.791, -0.484, 0.583}
+	for k := range got {
+		if !closeSig(got[k], want[k], sigDigits(want[k])) {
+			t.Errorf("coefficient %d = %.6g, want %v", k, got[k], want[k])
+		}
+	}
+}
+
+func TestMapFactorsReference(t *testing.T) {
+	taus := []float64{0.4, 0.3202, 0.2404, 0.1606, 0.0808, 0.001}
+	want := [][2]float64{{2.261436, 4.8332e-06}, {1.692297, 3.7398e-04}, {1.349233, 1.1187e-02},
+		{1.146080, 0.129354}, {1.037195, 0.578221}, {1.000055, 0.999176}}
+	for i, tau := range taus {
+		e1, e2 := MapFactors(tau, 15, 0)
+		if !closeSig(e1, want[i][0], 7) || !closeSig(e2, want[i][1], 5) {
+			t.Errorf("τ=%v: (e^c1, e^c2) = (%.7g, %.5g), want %v", tau, e1, e2, want[i])
+		}
+	}
+}
+
+// The closed forms and the quadrature are independent computations of the
+// same integrals; at λ = 0 they must agree far below float32 resolution.
+func TestClosedFormMatchesQuadrature(t *testing.T) {
+	for _, w := range []float64{0, 1, 2, 7.5, 15, 30} {
+		for _, n := range []int{1, 5, 20} {
+			for _, tau0 := range []float64{0.4, 0.9} {
+				grid, err := Grid(tau0, 0.001, n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, c := range CPiGDMPlan(grid, w, 0) {
+					q := quadFold(grid[i], grid[i+1], w, 0)
+					cs := []float64{c.AQ, c.BQ, c.GQ, c.AP, c.BP, c.GP, c.D}
+					qs := []float64{q.AQ, q.BQ, q.GQ, q.AP, q.BP, q.GP, q.D}
+					for k := range cs {
+						if d := math.Abs(cs[k] - qs[k]); d > 1e-9*math.Max(1, math.Abs(cs[k])) {
+							t.Errorf("w=%v n=%d τ0=%v step %d coeff %d: closed %.15g quad %.15g", w, n, tau0, i, k, cs[k], qs[k])
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,159 @@
+package sampler
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"conjure/operator"
+)
+
+// Method names a sampler.
+type Method string
+
+// The samplers of this package.
+const (
+	CPiGDM Method = "cpigdm" // conditional conjugate integrator (ALGORITHM.md §I.2, §3.8)
+	PiGDM  Method = "pigdm"  // continuous ΠGDM with λ-DDIM prior step (§2.3)
+	DDIM   Method = "ddim"   // unconditional DDIM, η = 0: ignores the measurement
+	DDNM   Method = "ddnm"   // DDIM with DDNM's null-space correction of x̂₀
+	DPS    Method = "dps"    // DDIM with the DPS gradient step
+)
+
+// Methods lists every Method, in the order tools should present them.
+var Methods = []Method{CPiGDM, PiGDM, DDNM, DPS, DDIM}
+
+// Options are the knobs of a run; the zero value of a field is not a
+// default, so use DefaultOptions and change what differs.
+type Options struct {
+	Method Method
+	Steps  int     // network evaluations N ≥ 1
+	Tau0   float64 // start time τ₀ of the SDEdit-style initialisation
+	TauEnd float64 // final time τ_N > 0; the output is x at τ_N
+	// W is the guidance weight: C-ΠGDM's and ΠGDM's w, DPS's step size
+	// (the official DPS "scale", applied to ∇‖y − Hx̂₀‖). DDIM and DDNM
+	// ignore it.
+	W float64
+	// Lambda is the conjugate integrator's λ (C-ΠGDM and ΠGDM only).
+	Lambda float64
+}
+
+// DefaultOptions returns the paper's documented setting (4× SR, 5 NFE:
+// w = 15, λ = 0, τ₀ = 0.4, τ_N = 0.001) for method m.
+func DefaultOptions(m Method) Options {
+	return Options{Method: m, Steps: 5, Tau0: 0.4, TauEnd: 0.001, W: 15}
+}
+
+// Problem is a measurement y = Hx + σ_y·n held on a Backend, with H†y
+// computed once.
+type Problem struct {
+	Op     operator.Operator
+	Y      Vec     // the measurement, length Op.Out()
+	PinvY  Vec     // H†y, length Op.In()
+	SigmaY float64 // standard deviation of the measurement noise, in [−1, 1] image units
+}
+
+// NewProblem uploads y to b and prepares H†y.
+func NewProblem(b Backend, op operator.Operator, y []float64, sigmaY float64) (*Problem, error) {
+	if len(y) != op.Out() {
+		return nil, fmt.Errorf("sampler: measurement has %d values, operator expects %d", len(y), op.Out())
+	}
+	if !(sigmaY >= 0) || math.IsInf(sigmaY, 0) {
+		return nil, fmt.Errorf("sampler: sigma_y = %v, need a finite value ≥ 0", sigmaY)
+	}
+	for i, v := range y {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("sampler: measurement value %d is %v", i, v)
+		}
+	}
+	p := &Problem{Op: op, Y: b.NewVec(op.Out()), PinvY: b.NewVec(op.In()), SigmaY: sigmaY}
+	b.Write(p.Y, y)
+	b.Apply(op, operator.Pinv, p.PinvY, p.Y)
+	return p, nil
+}
+
+// Step reports progress: step I of N (1-based) has taken x from τ = From to
+// τ = To. The same payload serves every sampler.
+type Step struct {
+	I, N     int
+	From, To float64
+}
+
+// Sampler advances x in place along grid (descending τ) for problem p and
+// calls cb, if not nil, after each step. Every sampler has this signature.
+type Sampler func(b Backend, x Vec, grid []float64, p *Problem, o Options, cb func(Step)) error
+
+// Lookup returns the sampler for m.
+func Lookup(m Method) (Sampler, error) {
+	switch m {
+	case CPiGDM:
+		return SampleCPiGDM, nil
+	case PiGDM:
+		return SamplePiGDM, nil
+	case DDIM:
+		return SampleDDIM, nil
+	case DDNM:
+		return SampleDDNM, nil
+	case DPS:
+		return SampleDPS, nil
+	}
+	return nil, fmt.Errorf("sampler: unknown method %q (want one of %v)", m, Methods)
+}
+
+// Validate checks o and returns its grid.
+func (o Options) Validate() ([]float64, error) {
+	if _, err := Lookup(o.Method); err != nil {
+		return nil, err
+	}
+	for _, v := range []struct {
+		name string
+		x    float64
+	}{{"w", o.W}, {"lambda", o.Lambda}} {
+		if math.IsNaN(v.x) || math.IsInf(v.x, 0) {
+			return nil, fmt.Errorf("sampler: %s = %v, need a finite number", v.name, v.x)
+		}
+	}
+	if o.W < 0 {
+		return nil, fmt.Errorf("sampler: w = %v, need w ≥ 0", o.W)
+	}
+	return Grid(o.Tau0, o.TauEnd, o.Steps)
+}
+
+// Noise returns n standard normal values drawn from a generator seeded with
+// seed: the initial noise z of Run, reproducible on every backend.
+func Noise(n int, seed uint64) []float64 {
+	r := rand.New(rand.NewPCG(seed, 0x636f6e6a757265)) // "conjure"
+	z := make([]float64, n)
+	for i := range z {
+		z[i] = r.NormFloat64()
+	}
+	return z
+}
+
+// Run restores from p with the sampler o.Method: it initialises
+// x = μ_{τ₀}H†y + σ_{τ₀}z (ALGORITHM.md §I.1, every task) and runs the
+// sampler to τ_N. z has length p.Op.In(). It returns x_N on the backend.
+func Run(b Backend, p *Problem, o Options, z []float64, cb func(Step)) (Vec, error) {
+	grid, err := o.Validate()
+	if err != nil {
+		return nil, err
+	}
+	if len(z) != p.Op.In() {
+		return nil, fmt.Errorf("sampler: noise has %d values, image has %d", len(z), p.Op.In())
+	}
+	sample, _ := Lookup(o.Method)
+	x := b.NewVec(p.Op.In())
+	b.Write(x, z)
+	b.Combine(x, Term{Mu(grid[0]), p.PinvY}, Term{Sigma(grid[0]), x})
+	if err := sample(b, x, grid, p, o, cb); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// report calls cb for step i of grid, if cb is set.
+func report(cb func(Step), grid []float64, i int) {
+	if cb != nil {
+		cb(Step{I: i + 1, N: len(grid) - 1, From: grid[i], To: grid[i+1]})
+	}
+}
