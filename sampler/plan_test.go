@@ -132,3 +132,40 @@ func TestClosedFormMatchesQuadrature(t *testing.T) {
 		}
 	}
 }
+
+// ALGORITHM.md §3.8: c₃ at the N = 5 grid for λ = −0.15, w = 2, σ_y = 0.05.
+func TestC3Reference(t *testing.T) {
+	grid, _ := Grid(0.4, 0.001, 5)
+	want := []float64{-2.06e-3, -6.80e-4, 1.41e-4, 4.30e-4, 3.06e-4, 4.67e-6}
+	for i, tau := range grid {
+		if got := c3(tau, 2, -0.15, 0.05); !closeSig(got, want[i], 3) {
+			t.Errorf("c3(%v) = %.4g, want %v", tau, got, want[i])
+		}
+	}
+}
+
+func TestOptionsValidate(t *testing.T) {
+	good := DefaultOptions(CPiGDM)
+	if _, err := good.Validate(); err != nil {
+		t.Fatalf("default options rejected: %v", err)
+	}
+	bad := map[string]func(*Options){
+		"steps 0":        func(o *Options) { o.Steps = 0 },
+		"unknown method": func(o *Options) { o.Method = "euler" },
+		"tau0 > 1":       func(o *Options) { o.Tau0 = 1.5 },
+		"tau_end 0":      func(o *Options) { o.TauEnd = 0 },
+		"tau_end ≥ tau0": func(o *Options) { o.TauEnd = 0.5 },
+		"negative w":     func(o *Options) { o.W = -1 },
+		"NaN lambda":     func(o *Options) { o.Lambda = math.NaN() },
+		"infinite w":     func(o *Options) { o.W = math.Inf(1) },
+		"NaN tau0":       func(o *Options) { o.Tau0 = math.NaN() },
+		"negative steps": func(o *Options) { o.Steps = -3 },
+	}
+	for name, mutate := range bad {
+		o := good
+		mutate(&o)
+		if _, err := o.Validate(); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
