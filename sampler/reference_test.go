@@ -127,13 +127,17 @@ func (c *dense) aForm(x []float64, grid []float64, w, lambda, sigmaY float64) []
 		return &a
 	}
 	phi := map[string]func(u float64) float64{
-		"y":  func(u float64) float64 { return -w / 2 * sampler.Beta(u) * math.Exp(c1(u, lambda)+c2(u, w)) * sampler.Mu(u) },
+		"y": func(u float64) float64 {
+			return -w / 2 * sampler.Beta(u) * math.Exp(c1(u, lambda)+c2(u, w)) * sampler.Mu(u)
+		},
 		"s1": func(u float64) float64 { return sampler.Beta(u) / 2 * math.Exp(c1(u, lambda)) / sampler.Sigma(u) },
 		"s2": func(u float64) float64 {
 			return sampler.Beta(u)/2*math.Exp(c1(u, lambda))*(math.Exp(c2(u, w))-1)/sampler.Sigma(u) -
 				w/2*sampler.Beta(u)*sampler.Sigma(u)*math.Exp(c1(u, lambda)+c2(u, w))
 		},
-		"j1": func(u float64) float64 { return w / 2 * sampler.Beta(u) * math.Exp(c1(u, lambda)) * sampler.Sigma(u) * sampler.Mu(u) },
+		"j1": func(u float64) float64 {
+			return w / 2 * sampler.Beta(u) * math.Exp(c1(u, lambda)) * sampler.Sigma(u) * sampler.Mu(u)
+		},
 		"j2": func(u float64) float64 {
 			return w / 2 * sampler.Beta(u) * math.Exp(c1(u, lambda)) * (math.Exp(c2(u, w)) - 1) * sampler.Sigma(u) * sampler.Mu(u)
 		},
