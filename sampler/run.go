@@ -157,3 +157,19 @@ func report(cb func(Step), grid []float64, i int) {
 		cb(Step{I: i + 1, N: len(grid) - 1, From: grid[i], To: grid[i+1]})
 	}
 }
+
+// Solve prepares the problem (op, y, σ_y) on b, runs Run from the initial
+// noise z and reads x_N back to the CPU.
+func Solve(b Backend, op operator.Operator, y []float64, sigmaY float64, o Options, z []float64, cb func(Step)) ([]float64, error) {
+	p, err := NewProblem(b, op, y, sigmaY)
+	if err != nil {
+		return nil, err
+	}
+	x, err := Run(b, p, o, z, cb)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, op.In())
+	b.Read(out, x)
+	return out, nil
+}

@@ -1,0 +1,79 @@
+package imaging
+
+import "math"
+
+// Resize resamples a planar image of c channels from h×w to oh×ow with a
+// separable Catmull–Rom filter whose support widens with the downscale
+// factor (antialiasing, as PIL's BICUBIC resize does). Edges are clamped.
+func Resize(x []float64, c, h, w, oh, ow int) []float64 {
+	rows := weights(h, oh)
+	cols := weights(w, ow)
+	tmp := make([]float64, c*h*ow)
+	for k := range c {
+		for i := range h {
+			src := x[k*h*w+i*w : k*h*w+(i+1)*w]
+			for j, t := range cols {
+				var s float64
+				for n, wt := range t.w {
+					s += wt * src[t.first+n]
+				}
+				tmp[k*h*ow+i*ow+j] = s
+			}
+		}
+	}
+	out := make([]float64, c*oh*ow)
+	for k := range c {
+		for i, t := range rows {
+			for j := range ow {
+				var s float64
+				for n, wt := range t.w {
+					s += wt * tmp[k*h*ow+(t.first+n)*ow+j]
+				}
+				out[k*oh*ow+i*ow+j] = s
+			}
+		}
+	}
+	return out
+}
+
+type taps struct {
+	first int
+	w     []float64
+}
+
+// weights returns, for each output sample, the normalised filter taps over
+// the input samples it covers.
+func weights(in, out int) []taps {
+	scale := float64(in) / float64(out)
+	support := 2 * math.Max(scale, 1)
+	filterScale := math.Max(scale, 1)
+	ts := make([]taps, out)
+	for i := range ts {
+		centre := (float64(i) + 0.5) * scale
+		lo := max(int(math.Floor(centre-support)), 0)
+		hi := min(int(math.Ceil(centre+support)), in)
+		var sum float64
+		w := make([]float64, hi-lo)
+		for j := lo; j < hi; j++ {
+			w[j-lo] = catmullRom((float64(j) + 0.5 - centre) / filterScale)
+			sum += w[j-lo]
+		}
+		for j := range w {
+			w[j] /= sum
+		}
+		ts[i] = taps{first: lo, w: w}
+	}
+	return ts
+}
+
+// catmullRom is the Keys cubic with a = −0.5.
+func catmullRom(t float64) float64 {
+	t = math.Abs(t)
+	switch {
+	case t < 1:
+		return 1.5*t*t*t - 2.5*t*t + 1
+	case t < 2:
+		return -0.5*t*t*t + 2.5*t*t - 4*t + 2
+	}
+	return 0
+}

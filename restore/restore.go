@@ -1,0 +1,146 @@
+// Package restore names the restoration tasks people ask for — 4×
+// super-resolution, inpainting, deblurring, colourisation — and turns each
+// into a degradation operator, a measurement and the sampler settings to use:
+// the one place the command line, the web worker and the evaluation agree on
+// what a task means.
+package restore
+
+import (
+	"fmt"
+	"slices"
+
+	"conjure/operator"
+	"conjure/sampler"
+)
+
+// Task names a restoration task.
+type Task string
+
+// The tasks.
+const (
+	SR4     Task = "sr4"     // 4× super-resolution, antialiased bicubic degradation
+	SR4Box  Task = "sr4box"  // 4× super-resolution, 4×4 box-average degradation
+	Inpaint Task = "inpaint" // fill the pixels a keep-mask marks as missing
+	Deblur  Task = "deblur"  // Gaussian blur, σ = BlurSigma pixels
+	Gray    Task = "gray"    // colourise a grayscale (channel-mean) image
+)
+
+// Tasks lists every Task.
+var Tasks = []Task{SR4, SR4Box, Inpaint, Deblur, Gray}
+
+// The deblurring task's Gaussian kernel, in pixels at the model's
+// resolution (about the σ = 3 px of the paper's 256 px images, scaled to
+// 64 px and made a little harder so the task is visible).
+const (
+	BlurSigma  = 1.5
+	BlurRadius = 4
+)
+
+// Channels is the number of colour channels of every task's image.
+const Channels = 3
+
+// Preset holds a task's default sampler settings.
+type Preset struct {
+	W, Lambda, Tau0 float64
+}
+
+// presets are the defaults until the evaluation sweep replaces them: the
+// paper's only documented setting (w = 15, λ = 0, τ₀ = 0.4; ALGORITHM.md
+// §3.7), used for every task.
+var presets = map[Task]Preset{
+	SR4:     {W: 15, Lambda: 0, Tau0: 0.4},
+	SR4Box:  {W: 15, Lambda: 0, Tau0: 0.4},
+	Inpaint: {W: 15, Lambda: 0, Tau0: 0.4},
+	Deblur:  {W: 15, Lambda: 0, Tau0: 0.4},
+	Gray:    {W: 15, Lambda: 0, Tau0: 0.4},
+}
+
+// ParseTask returns the Task named s.
+func ParseTask(s string) (Task, error) {
+	if t := Task(s); slices.Contains(Tasks, t) {
+		return t, nil
+	}
+	return "", fmt.Errorf("unknown task %q (want one of %v)", s, Tasks)
+}
+
+// Options returns the sampler options for task t with method m and n steps,
+// from the task's preset.
+func Options(t Task, m sampler.Method, n int) sampler.Options {
+	p := presets[t]
+	o := sampler.DefaultOptions(m)
+	o.Steps, o.W, o.Lambda, o.Tau0 = n, p.W, p.Lambda, p.Tau0
+	return o
+}
+
+// PresetFor returns the default settings of task t.
+func PresetFor(t Task) Preset { return presets[t] }
+
+// ObservedSide returns the side of the image a person supplies for task t
+// when the model works at resolution r: r/4 for super-resolution, r otherwise.
+func ObservedSide(t Task, r int) int {
+	if t == SR4 || t == SR4Box {
+		return r / 4
+	}
+	return r
+}
+
+// Operator returns the degradation of task t on Channels×r×r images. keep is
+// the inpainting keep-mask (r·r entries, true = keep) and is ignored by the
+// other tasks.
+func Operator(t Task, r int, keep []bool) (operator.Operator, error) {
+	switch t {
+	case SR4:
+		return operator.NewBicubicSR(Channels, r, r, 4)
+	case SR4Box:
+		return operator.NewBoxSR(Channels, r, r, 4)
+	case Inpaint:
+		if keep == nil {
+			return nil, fmt.Errorf("inpainting needs a mask (white = keep, black = fill)")
+		}
+		if len(keep) != r*r {
+			return nil, fmt.Errorf("mask has %d pixels, want %d×%d", len(keep), r, r)
+		}
+		return operator.NewInpaint(Channels, r, r, keep)
+	case Deblur:
+		k, err := operator.GaussianKernel(BlurSigma, BlurRadius)
+		if err != nil {
+			return nil, err
+		}
+		return operator.NewBlur(Channels, r, r, k, operator.DefaultBlurThreshold)
+	case Gray:
+		return operator.NewGray(Channels, r, r)
+	}
+	return nil, fmt.Errorf("unknown task %q", t)
+}
+
+// Measurement returns y for op from the planar image a person supplied:
+// the image itself when it already has y's size (super-resolution,
+// deblurring), else H applied to it (the kept pixels of an inpainting
+// input, the channel mean of a colourisation input).
+func Measurement(op operator.Operator, img []float64) []float64 {
+	if len(img) == op.Out() {
+		return slices.Clone(img)
+	}
+	y := make([]float64, op.Out())
+	op.Forward(y, img)
+	return y
+}
+
+// CenterBox returns an r×r keep-mask whose centred square hole covers a
+// quarter of the area.
+func CenterBox(r int) []bool {
+	keep := make([]bool, r*r)
+	lo, hi := r/4, r-r/4
+	for i := range r {
+		for j := range r {
+			keep[i*r+j] = i < lo || i >= hi || j < lo || j >= hi
+		}
+	}
+	return keep
+}
+
+// Run restores y with the backend b and returns x_N (unclipped, planar).
+// The initial noise comes from seed, so every backend starts alike.
+func Run(b sampler.Backend, op operator.Operator, y []float64, sigmaY float64, o sampler.Options, seed uint64, cb func(sampler.Step)) ([]float64, error) {
+	return sampler.Solve(b, op, y, sigmaY, o, sampler.Noise(op.In(), seed), cb)
+}
