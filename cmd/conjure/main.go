@@ -3,6 +3,7 @@
 //
 // Usage:
 //
+//	conjure restore --task TASK --input IN.png --out OUT.png [flags]
 //	conjure toy --problem FILE.json
 //
 // Run "conjure COMMAND --help" for a command's flags.
@@ -25,6 +26,7 @@ type command struct {
 }
 
 var commands = []command{
+	{"restore", "restore a photo (or degrade and restore it with --simulate)", runRestore},
 	{"toy", "run a sampler on a Gaussian toy problem and print the final state", runToy},
 }
 
