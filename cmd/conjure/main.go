@@ -4,6 +4,7 @@
 // Usage:
 //
 //	conjure restore --task TASK --input IN.png --out OUT.png [flags]
+//	conjure eval --data DIR --out DIR [flags]
 //	conjure toy --problem FILE.json
 //
 // Run "conjure COMMAND --help" for a command's flags.
@@ -27,6 +28,7 @@ type command struct {
 
 var commands = []command{
 	{"restore", "restore a photo (or degrade and restore it with --simulate)", runRestore},
+	{"eval", "measure every task and method on held-out images; write a report", runEval},
 	{"toy", "run a sampler on a Gaussian toy problem and print the final state", runToy},
 }
 

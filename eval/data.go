@@ -1,0 +1,113 @@
+package eval
+
+import (
+	"archive/tar"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"conjure/imaging"
+)
+
+// Image is one ground-truth image of an evaluation set.
+type Image struct {
+	Name string
+	X    []float64 // planar 3×R×R in [−1, 1]
+}
+
+// LoadImages reads up to limit images (all when limit ≤ 0) from path — a
+// directory of PNG/JPEG files, taken in name order, or a tar archive of them
+// (the UTKFace shards), taken in archive order — as planar R×R images
+// (centre square, antialiased resize).
+func LoadImages(path string, res, limit int) ([]Image, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	var imgs []Image
+	add := func(name string, r io.ReadSeeker) error {
+		img, err := imaging.Decode(r)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		x, _, err := imaging.Fit(img, res)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		imgs = append(imgs, Image{Name: name, X: x})
+		return nil
+	}
+	full := func() bool { return limit > 0 && len(imgs) >= limit }
+	if st.IsDir() {
+		entries, err := os.ReadDir(path)
+		if err != nil {
+			return nil, err
+		}
+		names := []string{}
+		for _, e := range entries {
+			if !e.IsDir() && isImage(e.Name()) {
+				names = append(names, e.Name())
+			}
+		}
+		slices.Sort(names)
+		for _, n := range names {
+			if full() {
+				break
+			}
+			f, err := os.Open(filepath.Join(path, n))
+			if err != nil {
+				return nil, err
+			}
+			err = add(n, f)
+			f.Close()
+			if err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		tr := tar.NewReader(f)
+		for !full() {
+			h, err := tr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			if h.Typeflag != tar.TypeReg || !isImage(h.Name) {
+				continue
+			}
+			if h.Size > 64<<20 {
+				return nil, fmt.Errorf("%s: member %s is %d bytes; too large for an image", path, h.Name, h.Size)
+			}
+			b, err := io.ReadAll(tr)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			if err := add(h.Name, bytes.NewReader(b)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(imgs) == 0 {
+		return nil, fmt.Errorf("%s: no PNG or JPEG images found", path)
+	}
+	return imgs, nil
+}
+
+func isImage(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".png", ".jpg", ".jpeg":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,200 @@
+// Package eval measures restorations on held-out images: every task, method
+// and step count, with PSNR, SSIM and measurement consistency summarised as
+// means with 95% intervals, a Markdown report and montages.
+package eval
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"gonum.org/v1/gonum/stat/distuv"
+
+	"conjure/imaging"
+	"conjure/metrics"
+	"conjure/operator"
+	"conjure/restore"
+	"conjure/sampler"
+)
+
+// Baselines that are not samplers.
+const (
+	Pinv    = "pinv"    // H†y: no prior at all
+	Bicubic = "bicubic" // plain bicubic upscale of y (4× SR tasks only)
+)
+
+// Methods lists every method eval knows, samplers first.
+var Methods = []string{string(sampler.CPiGDM), string(sampler.PiGDM), string(sampler.DDNM), string(sampler.DPS), Pinv, Bicubic}
+
+// Config describes one evaluation.
+type Config struct {
+	Images  []Image
+	Res     int
+	Tasks   []Task
+	Methods []string
+	Steps   []int
+	Seed    uint64
+	// Options returns the sampler options for a task, method and step
+	// count (the shipped presets unless a sweep overrides them).
+	Options func(t Task, m sampler.Method, steps int) sampler.Options
+	// Backend returns the backend to run on.
+	Backend func() sampler.Backend
+	// Progress, if set, is called after each restoration.
+	Progress func(done, total int, what string)
+}
+
+// Key identifies one row of results.
+type Key struct {
+	Task, Method string
+	Steps        int // 0 for baselines without steps
+}
+
+// Summary is a mean with the half-width of its 95% confidence interval.
+type Summary struct{ Mean, CI float64 }
+
+// Row holds the per-image metrics of one Key and their summaries.
+type Row struct {
+	Key
+	PSNR, SSIM, Consistency []float64
+	MS                      float64 // mean wall time per image
+	Outputs                 [][]float64
+}
+
+// Summaries returns PSNR, SSIM and consistency summaries.
+func (r *Row) Summaries() (psnr, ssim, cons Summary) {
+	return summarize(r.PSNR), summarize(r.SSIM), summarize(r.Consistency)
+}
+
+func summarize(v []float64) Summary {
+	n := float64(len(v))
+	if n == 0 {
+		return Summary{math.NaN(), math.NaN()}
+	}
+	var s, ss float64
+	for _, x := range v {
+		s += x
+	}
+	mean := s / n
+	if n < 2 {
+		return Summary{mean, math.NaN()}
+	}
+	for _, x := range v {
+		ss += (x - mean) * (x - mean)
+	}
+	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: n - 1}.Quantile(0.975)
+	return Summary{mean, t * math.Sqrt(ss/(n-1)/n)}
+}
+
+// applies reports whether method m makes sense for task t.
+func applies(t Task, m string) bool {
+	return m != Bicubic || t.Base == restore.SR4 || t.Base == restore.SR4Box
+}
+
+// Run evaluates every task × method × steps on every image and returns the
+// rows in report order. Outputs of the first keep images are kept for
+// montages.
+func Run(c Config, keep int) ([]*Row, error) {
+	var rows []*Row
+	total := 0
+	for _, t := range c.Tasks {
+		for _, m := range c.Methods {
+			if !applies(t, m) {
+				continue
+			}
+			for _, n := range stepsFor(m, c.Steps) {
+				rows = append(rows, &Row{Key: Key{t.Name, m, n}})
+				total += len(c.Images)
+			}
+		}
+	}
+	done := 0
+	for _, row := range rows {
+		t, _ := LookupTask(row.Task)
+		var elapsed time.Duration
+		for i, img := range c.Images {
+			op, _, err := t.Operator(c.Res, i, c.Seed)
+			if err != nil {
+				return nil, err
+			}
+			y := measure(op, img.X, t.SigmaY, c.Seed+uint64(i))
+			start := time.Now()
+			x, err := restoreOne(c, t, row.Key, op, y, uint64(i))
+			if err != nil {
+				return nil, fmt.Errorf("%s %s %d steps, image %s: %w", row.Task, row.Method, row.Steps, img.Name, err)
+			}
+			elapsed += time.Since(start)
+			hx := make([]float64, op.Out())
+			op.Forward(hx, x)
+			row.PSNR = append(row.PSNR, metrics.PSNR(x, img.X))
+			row.SSIM = append(row.SSIM, metrics.SSIM(x, img.X, restore.Channels, c.Res, c.Res))
+			row.Consistency = append(row.Consistency, metrics.Consistency(y, hx))
+			if i < keep {
+				row.Outputs = append(row.Outputs, x)
+			}
+			done++
+			if c.Progress != nil {
+				c.Progress(done, total, fmt.Sprintf("%s %s %d", row.Task, row.Method, row.Steps))
+			}
+		}
+		row.MS = float64(elapsed.Microseconds()) / 1000 / float64(len(c.Images))
+	}
+	return rows, nil
+}
+
+func stepsFor(m string, steps []int) []int {
+	if m == Pinv || m == Bicubic {
+		return []int{0}
+	}
+	return steps
+}
+
+// measure returns y = Hx + σ_y·n with noise seeded per image.
+func measure(op operator.Operator, x []float64, sigmaY float64, seed uint64) []float64 {
+	y := make([]float64, op.Out())
+	op.Forward(y, x)
+	if sigmaY > 0 {
+		for i, n := range sampler.Noise(len(y), seed^0x6e6f697365) {
+			y[i] += sigmaY * n
+		}
+	}
+	return y
+}
+
+func restoreOne(c Config, t Task, k Key, op operator.Operator, y []float64, i uint64) ([]float64, error) {
+	switch k.Method {
+	case Pinv:
+		x := make([]float64, op.In())
+		op.Pinv(x, y)
+		return x, nil
+	case Bicubic:
+		s := c.Res / 4
+		return imaging.Resize(y, restore.Channels, s, s, c.Res, c.Res), nil
+	}
+	o := c.Options(t, sampler.Method(k.Method), k.Steps)
+	return restore.Run(c.Backend(), op, y, t.SigmaY, o, c.Seed+i, nil)
+}
+
+// Observation returns what a person would see of image i's measurement, as
+// an R×R planar image: y upscaled (nearest) for super-resolution, y itself
+// for deblurring, H†y otherwise (holes mid-grey, grayscale replicated).
+func Observation(t Task, op operator.Operator, y []float64, res int) []float64 {
+	switch t.Base {
+	case restore.SR4, restore.SR4Box:
+		s := res / 4
+		x := make([]float64, restore.Channels*res*res)
+		for k := range restore.Channels {
+			for i := range res {
+				for j := range res {
+					x[k*res*res+i*res+j] = y[k*s*s+(i/4)*s+j/4]
+				}
+			}
+		}
+		return x
+	case restore.Deblur:
+		return slices.Clone(y)
+	}
+	x := make([]float64, op.In())
+	op.Pinv(x, y)
+	return x
+}

@@ -1,0 +1,161 @@
+package eval
+
+import (
+	"archive/tar"
+	"bytes"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"conjure/cpu"
+	"conjure/model"
+	"conjure/restore"
+	"conjure/sampler"
+)
+
+func TestFreeFormMask(t *testing.T) {
+	for _, res := range []int{32, 64} {
+		for i := range 50 {
+			m := FreeFormMask(res, i, 7)
+			holes := 0
+			for _, k := range m {
+				if !k {
+					holes++
+				}
+			}
+			if f := float64(holes) / float64(res*res); f < 0.10 || f > 0.30 {
+				t.Errorf("res %d image %d: %.3f of the pixels missing, want 10–30%%", res, i, f)
+			}
+			again := FreeFormMask(res, i, 7)
+			for k := range m {
+				if m[k] != again[k] {
+					t.Fatalf("res %d image %d: mask not deterministic", res, i)
+				}
+			}
+		}
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	// Mean 2, sample sd 1, n = 4: t(0.975, 3) = 3.182446305284263.
+	v := []float64{1, 2, 3, 2}
+	s := summarize(v)
+	var ss float64
+	for _, x := range v {
+		ss += (x - 2) * (x - 2)
+	}
+	want := 3.182446305284263 * math.Sqrt(ss/3/4)
+	if math.Abs(s.Mean-2) > 1e-15 || math.Abs(s.CI-want) > 1e-9 {
+		t.Errorf("summary %+v, want mean 2 ± %v", s, want)
+	}
+}
+
+func pngBytes(t *testing.T, r *rand.Rand, w, h int) []byte {
+	t.Helper()
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.SetNRGBA(x, y, color.NRGBA{uint8(r.IntN(256)), uint8(r.IntN(256)), uint8(r.IntN(256)), 255})
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestLoadImagesDirAndTar(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	dir := t.TempDir()
+	var tb bytes.Buffer
+	tw := tar.NewWriter(&tb)
+	for i, name := range []string{"b.png", "a.png", "c.png"} {
+		data := pngBytes(t, r, 20+i, 24)
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg})
+		tw.Write(data)
+	}
+	tw.Close()
+	shard := filepath.Join(t.TempDir(), "s.tar")
+	if err := os.WriteFile(shard, tb.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fromDir, err := LoadImages(dir, 16, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fromDir) != 2 || fromDir[0].Name != "a.png" || len(fromDir[0].X) != 3*16*16 {
+		t.Errorf("directory: got %d images, first %q", len(fromDir), fromDir[0].Name)
+	}
+	fromTar, err := LoadImages(shard, 16, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fromTar) != 3 || fromTar[0].Name != "b.png" {
+		t.Errorf("tar: got %d images, first %q", len(fromTar), fromTar[0].Name)
+	}
+	if _, err := LoadImages(t.TempDir(), 16, 0); err == nil {
+		t.Error("empty directory accepted")
+	}
+}
+
+// A whole small evaluation on a random tiny model: H†y is perfectly
+// consistent, every row has one value per image, and the report and
+// montages come out.
+func TestRunSmall(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	cfg := model.Config{Resolution: 16, InChannels: 3, Channels: 8, Mult: []int{1, 2}, ResBlocks: 1, AttnResolutions: []int{8}, Groups: 4, Heads: 2, TimeScale: 1000}
+	m, err := model.NewRandom(cfg, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var imgs []Image
+	for i := range 3 {
+		x := make([]float64, 3*16*16)
+		for k := range x {
+			x[k] = r.Float64()*2 - 1
+		}
+		imgs = append(imgs, Image{Name: string(rune('a' + i)), X: x})
+	}
+	net := m.NewRunner()
+	c := Config{Images: imgs, Res: 16, Tasks: []Task{Tasks[0], Tasks[3]}, Methods: []string{"cpigdm", Pinv, Bicubic}, Steps: []int{1, 2},
+		Options: func(t Task, meth sampler.Method, n int) sampler.Options { return restore.Options(t.Base, meth, n) },
+		Backend: func() sampler.Backend { return cpu.New(net) }}
+	rows, err := Run(c, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// sr4: cpigdm×2, pinv, bicubic; inpaint-free: cpigdm×2, pinv.
+	if len(rows) != 7 {
+		t.Fatalf("%d rows, want 7", len(rows))
+	}
+	for _, row := range rows {
+		if len(row.PSNR) != 3 || len(row.Outputs) != 2 {
+			t.Errorf("%v: %d values, %d outputs", row.Key, len(row.PSNR), len(row.Outputs))
+		}
+		if row.Method == Pinv {
+			if _, _, cons := row.Summaries(); cons.Mean > 1e-12 {
+				t.Errorf("%v: H†y inconsistent by %v", row.Key, cons.Mean)
+			}
+		}
+	}
+	var rep bytes.Buffer
+	if err := WriteReport(&rep, Header{Model: "random"}, rows); err != nil || !bytes.Contains(rep.Bytes(), []byte("## inpaint-free")) {
+		t.Errorf("report: %v\n%s", err, rep.String())
+	}
+	img, err := Montage(Tasks[0], c, rows, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() != 6*32 || b.Dy() != 2*32 {
+		t.Errorf("montage is %v, want 6×2 tiles of 32 px", b)
+	}
+}

@@ -1,0 +1,100 @@
+package eval
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"conjure/operator"
+	"conjure/restore"
+)
+
+// Task is an evaluation task: a restoration task with its mask rule and
+// measurement noise.
+type Task struct {
+	Name   string
+	Base   restore.Task
+	SigmaY float64
+	// mask returns the keep-mask for image i (inpainting only).
+	mask func(res, i int, seed uint64) []bool
+}
+
+// Tasks lists the evaluation tasks in report order.
+var Tasks = []Task{
+	{Name: "sr4", Base: restore.SR4},
+	{Name: "sr4box", Base: restore.SR4Box},
+	{Name: "inpaint-box", Base: restore.Inpaint, mask: func(res, _ int, _ uint64) []bool { return restore.CenterBox(res) }},
+	{Name: "inpaint-free", Base: restore.Inpaint, mask: FreeFormMask},
+	{Name: "deblur", Base: restore.Deblur},
+	{Name: "gray", Base: restore.Gray},
+	{Name: "sr4-noisy", Base: restore.SR4, SigmaY: 0.05},
+}
+
+// LookupTask returns the evaluation task called name.
+func LookupTask(name string) (Task, error) {
+	i := slices.IndexFunc(Tasks, func(t Task) bool { return t.Name == name })
+	if i < 0 {
+		names := make([]string, len(Tasks))
+		for k, t := range Tasks {
+			names[k] = t.Name
+		}
+		return Task{}, fmt.Errorf("unknown task %q (want one of %v)", name, names)
+	}
+	return Tasks[i], nil
+}
+
+// Operator returns the task's degradation for image i.
+func (t Task) Operator(res, i int, seed uint64) (operator.Operator, []bool, error) {
+	var keep []bool
+	if t.mask != nil {
+		keep = t.mask(res, i, seed)
+	}
+	op, err := restore.Operator(t.Base, res, keep)
+	return op, keep, err
+}
+
+// FreeFormMask returns a deterministic free-form keep-mask for image i: thick
+// random strokes (a few segments of a random walk each, round brushes) drawn
+// until they cover 10–30% of the image, the target drawn uniformly from
+// that range.
+func FreeFormMask(res, i int, seed uint64) []bool {
+	r := rand.New(rand.NewPCG(seed, uint64(i)+0x6d61736b))
+	target := int((0.10 + 0.18*r.Float64()) * float64(res*res)) // the last disc may overshoot by ≤ 2%
+	keep := make([]bool, res*res)
+	for k := range keep {
+		keep[k] = true
+	}
+	holes := 0
+	for holes < target {
+		x, y := r.Float64()*float64(res), r.Float64()*float64(res)
+		radius := float64(res) * (0.03 + 0.05*r.Float64())
+		angle := r.Float64() * 2 * math.Pi
+		for range 4 + r.IntN(4) {
+			angle += (r.Float64() - 0.5) * 1.5
+			length := float64(res) * (0.1 + 0.2*r.Float64())
+			for s := 0.0; s <= length && holes < target; s += radius / 2 {
+				cx, cy := x+s*math.Cos(angle), y+s*math.Sin(angle)
+				holes += paint(keep, res, cx, cy, radius)
+			}
+			x, y = x+length*math.Cos(angle), y+length*math.Sin(angle)
+			x, y = math.Mod(x+float64(res), float64(res)), math.Mod(y+float64(res), float64(res))
+		}
+	}
+	return keep
+}
+
+// paint clears a disc of keep and returns how many pixels it newly cleared.
+func paint(keep []bool, res int, cx, cy, radius float64) int {
+	n := 0
+	for i := max(0, int(cy-radius)); i <= min(res-1, int(cy+radius)); i++ {
+		for j := max(0, int(cx-radius)); j <= min(res-1, int(cx+radius)); j++ {
+			dx, dy := float64(j)+0.5-cx, float64(i)+0.5-cy
+			if dx*dx+dy*dy <= radius*radius && keep[i*res+j] {
+				keep[i*res+j] = false
+				n++
+			}
+		}
+	}
+	return n
+}
