@@ -34,8 +34,15 @@ test-go:
 test-fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzNew$$' -fuzztime 10s ./operator
 
+# Training layer: Python unit tests, then a tiny model trains for a few steps on
+# the CPU, exports f32 and int8 weights and a golden file, and Go reproduces
+# PyTorch's outputs from them (model.TestGolden reads CONJURE_GOLDEN_DIR).
+GOLDEN_TMP := $(shell mktemp -d -u /tmp/conjure-golden.XXXXXX)
 test-train:
-	@echo "train/: not present yet"
+	$(PYTHON) -m unittest discover -s train/tests -t .
+	PYTHON=$(PYTHON) train/test_pipeline.sh $(GOLDEN_TMP)
+	CONJURE_GOLDEN_DIR=$(GOLDEN_TMP) $(GO) test -count=1 -run '^TestGolden$$' -v ./model
+	rm -rf $(GOLDEN_TMP)
 
 ## serve: build and serve the web app (the web issue builds it).
 serve: build

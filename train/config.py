@@ -1,0 +1,92 @@
+"""The network config of docs/NETWORK.md: load, validate, serialise."""
+
+import json
+
+# Every key NETWORK.md defines; no others are accepted, so a typo cannot pass silently.
+KEYS = ("resolution", "in_channels", "channels", "mult", "res_blocks",
+        "attn_resolutions", "groups", "heads", "time_scale")
+
+
+class ConfigError(ValueError):
+    """A config that violates NETWORK.md's validation rules."""
+
+
+def _positive_int(cfg, key):
+    v = cfg[key]
+    if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+        raise ConfigError(f"config {key!r} must be a positive integer, got {v!r}")
+    return v
+
+
+def _positive_int_list(cfg, key, allow_empty):
+    v = cfg[key]
+    if not isinstance(v, list) or (not v and not allow_empty):
+        raise ConfigError(f"config {key!r} must be a {'' if allow_empty else 'non-empty '}"
+                          f"list of positive integers, got {v!r}")
+    for x in v:
+        if isinstance(x, bool) or not isinstance(x, int) or x <= 0:
+            raise ConfigError(f"config {key!r} must hold positive integers, got {x!r} in {v!r}")
+    return v
+
+
+def level_sizes(cfg):
+    """Spatial size at each U-Net level: R, R/2, …"""
+    return [cfg["resolution"] >> l for l in range(len(cfg["mult"]))]
+
+
+def validate(cfg):
+    """Check cfg against NETWORK.md and return it; raise ConfigError saying what to fix."""
+    if not isinstance(cfg, dict):
+        raise ConfigError(f"config must be a JSON object, got {type(cfg).__name__}")
+    missing = [k for k in KEYS if k not in cfg]
+    unknown = sorted(set(cfg) - set(KEYS))
+    if missing:
+        raise ConfigError(f"config is missing {missing}; NETWORK.md needs all of {list(KEYS)}")
+    if unknown:
+        raise ConfigError(f"config has unknown keys {unknown}; allowed: {list(KEYS)}")
+    for key in ("resolution", "in_channels", "channels", "res_blocks", "groups", "heads"):
+        _positive_int(cfg, key)
+    mult = _positive_int_list(cfg, "mult", allow_empty=False)
+    attn = _positive_int_list(cfg, "attn_resolutions", allow_empty=True)
+    ts = cfg["time_scale"]
+    if isinstance(ts, bool) or not isinstance(ts, (int, float)) or not ts > 0:
+        raise ConfigError(f"config 'time_scale' must be a positive number, got {ts!r}")
+
+    res, ch = cfg["resolution"], cfg["channels"]
+    div = 2 ** (len(mult) - 1)
+    if res % div:
+        raise ConfigError(f"resolution {res} must be divisible by 2^(len(mult)-1) = {div}")
+    if ch % 2:
+        raise ConfigError(f"channels {ch} must be even (the time embedding is half cos, half sin)")
+    # conv_in's output (width `channels`) is normalised by the first ResBlock and
+    # concatenated into the last up level, so `channels` itself must split into groups.
+    for w in [ch] + [ch * m for m in mult]:
+        if w % cfg["groups"]:
+            raise ConfigError(f"width {w} (channels·mult) is not divisible by groups {cfg['groups']}")
+    for w in [ch * m for m in mult]:
+        if w % cfg["heads"]:
+            raise ConfigError(f"width {w} (channels·mult) is not divisible by heads {cfg['heads']}")
+    sizes = level_sizes(cfg)
+    for a in attn:
+        if a not in sizes:
+            raise ConfigError(f"attn_resolutions entry {a} is not a level size {sizes}; "
+                              "it would never be used")
+    return cfg
+
+
+def load(path):
+    """Read and validate a JSON config file."""
+    with open(path) as f:
+        try:
+            cfg = json.load(f)
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"{path}: not valid JSON: {e}") from None
+    try:
+        return validate(cfg)
+    except ConfigError as e:
+        raise ConfigError(f"{path}: {e}") from None
+
+
+def dumps(cfg):
+    """Canonical one-line JSON (key order of NETWORK.md) for file metadata."""
+    return json.dumps({k: cfg[k] for k in KEYS}, separators=(",", ":"))

@@ -1,0 +1,68 @@
+"""Training runs end to end, checkpoints, resumes where it stopped, and exports."""
+
+import contextlib
+import io
+import json
+import os
+import tempfile
+import unittest
+
+import torch
+
+from train import checkpoint, export, train
+from train.tests.helpers import TINY, make_dataset
+
+
+def run(args):
+    with contextlib.redirect_stderr(io.StringIO()):
+        train.main(args)
+
+
+class TestTrain(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        d = self.tmp.name
+        self.data = make_dataset(os.path.join(d, "faces"))
+        self.cfg = os.path.join(d, "tiny.json")
+        with open(self.cfg, "w") as f:
+            json.dump(TINY, f)
+        self.cache = os.path.join(d, "cache")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def common(self, out, steps):
+        return ["--data", self.data, "--out", out, "--max-steps", str(steps), "--batch", "4",
+                "--threads", "1", "--log-every", "1", "--warmup", "2", "--cache-dir", self.cache]
+
+    def test_resume_continues_step_count_and_matches_an_uninterrupted_run(self):
+        a, b = os.path.join(self.tmp.name, "a"), os.path.join(self.tmp.name, "b")
+        run(["--config", self.cfg] + self.common(a, 2))
+        self.assertEqual(checkpoint.load(a)["step"], 2)
+        with self.assertRaises(SystemExit):  # an existing run is never overwritten silently
+            run(["--config", self.cfg] + self.common(a, 4))
+        # Batch size, warm-up and the rest come from the checkpoint when not given again.
+        run(["--resume", "--data", self.data, "--out", a, "--max-steps", "4", "--threads", "1",
+             "--log-every", "1", "--cache-dir", self.cache])
+        ck = checkpoint.load(a)
+        self.assertEqual((ck["step"], ck["images_seen"]), (4, 16))
+        with open(os.path.join(a, "log.csv")) as f:
+            self.assertEqual([line.split(",")[0] for line in f][1:], ["1", "2", "3", "4"])
+
+        run(["--config", self.cfg] + self.common(b, 4))
+        straight = checkpoint.load(b)
+        for k in ck["model"]:
+            self.assertTrue(torch.equal(ck["model"][k], straight["model"][k]), k)
+            self.assertTrue(torch.equal(ck["ema"][k], straight["ema"][k]), k)
+
+    def test_export_sizes(self):
+        a = os.path.join(self.tmp.name, "a")
+        run(["--config", self.cfg] + self.common(a, 1))
+        f32, n = export.export(a, os.path.join(self.tmp.name, "f.safetensors"), int8=False)
+        q, _ = export.export(a, os.path.join(self.tmp.name, "q.safetensors"), int8=True)
+        self.assertGreater(f32, 4 * n)
+        self.assertLess(q, f32 / 2)
+
+
+if __name__ == "__main__":
+    unittest.main()
