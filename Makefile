@@ -33,6 +33,7 @@ test-go:
 # Short fuzzing runs of the parsers and constructors that take untrusted input.
 test-fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzNew$$' -fuzztime 10s ./operator
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime 10s -fuzzminimizetime 100x ./model
 
 # Training layer: Python unit tests, then a tiny model trains for a few steps on
 # the CPU, exports f32 and int8 weights and a golden file, and Go reproduces
