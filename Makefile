@@ -5,7 +5,7 @@ GO      ?= go
 PYTHON  ?= /usr/bin/python3
 BIN     := bin
 # Debian packages the test layers need; installed only when missing.
-DEB_PKGS := python3-torch python3-numpy python3-pil
+DEB_PKGS := python3-torch python3-numpy python3-pil mesa-vulkan-drivers libvulkan1 gcc libc6-dev
 
 .PHONY: all build test test-go test-fuzz test-train deps serve clean
 

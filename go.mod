@@ -2,4 +2,7 @@ module conjure
 
 go 1.26
 
-require gonum.org/v1/gonum v0.17.0
+require (
+	github.com/cogentcore/webgpu v0.23.0
+	gonum.org/v1/gonum v0.17.0
+)
