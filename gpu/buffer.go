@@ -2,6 +2,7 @@ package gpu
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/cogentcore/webgpu/wgpu"
 )
@@ -143,9 +144,14 @@ func (b *Buffer) readInto(n int, use func([]float32)) error {
 	return d.mapRead(size, use)
 }
 
+// mapTimeout bounds the wait for a readback, so that a hung device gives
+// an error rather than a hang; software adapters need minutes for work a
+// GPU does in milliseconds.
+const mapTimeout = 10 * time.Minute
+
 // mapRead maps the first size bytes of the staging buffer, waits for the
-// queue (native: a blocking poll), hands them to use as float32, and
-// unmaps.
+// queue (native: non-blocking polls until the map completes), hands them to
+// use as float32, and unmaps.
 func (d *Device) mapRead(size uint64, use func([]float32)) error {
 	var status wgpu.BufferMapAsyncStatus
 	done := false
@@ -153,9 +159,22 @@ func (d *Device) mapRead(size uint64, use func([]float32)) error {
 	if err != nil {
 		return fmt.Errorf("gpu: map readback buffer: %w", err)
 	}
-	d.dev.Poll(true, nil)
-	if !done {
-		return fmt.Errorf("gpu: map readback buffer: no answer after waiting for the queue")
+	// Poll without blocking until the map completes. A blocking poll of
+	// wgpu-core before v25 gives up after 5 s (CLEANUP_WAIT_MS) and then
+	// treats the submission as finished: the map completes with stale data
+	// and buffers still in use are freed, crashing lavapipe
+	// (https://github.com/gfx-rs/wgpu/issues/4589, issues/5000). One batch
+	// of network evaluations on lavapipe runs longer than that. The js
+	// binding maps synchronously, so done is already set there.
+	start := time.Now()
+	for wait := 50 * time.Microsecond; !done; wait = min(2*wait, 10*time.Millisecond) {
+		if time.Since(start) > mapTimeout {
+			return fmt.Errorf("gpu: map readback buffer: no answer after waiting %v for the queue", mapTimeout)
+		}
+		d.dev.Poll(false, nil)
+		if !done {
+			time.Sleep(wait)
+		}
 	}
 	if status != wgpu.BufferMapAsyncStatusSuccess {
 		return fmt.Errorf("gpu: map readback buffer: status %v", status)

@@ -1,8 +1,10 @@
 // Package gpu is Conjure's WebGPU runtime on cogentcore/webgpu: the
 // device, float32 storage buffers, a cache of compute pipelines built from
 // the WGSL of package shaders, the kernels for linear combinations, dot
-// products and every map of the operators of package operator, and Backend,
-// which runs the samplers of package sampler on the GPU.
+// products and every map of the operators of package operator, Net, the
+// score network of package model on the device (convolutions with int8
+// weights, GroupNorm, attention, each forward and VJP), and Backend, which
+// runs the samplers of package sampler on the GPU.
 //
 // # Invariants
 //
@@ -13,8 +15,11 @@
 // float32 only as kernel uniforms. Results therefore match the float64 CPU
 // backend to float32 round-off, not bit for bit.
 //
-// Kernels write only their dst buffer, never their sources. Combine's dst
-// may alias a source; every other dst must be distinct from its sources.
+// Kernels write only their dst buffer, never their sources, except the
+// network's kernels that keep what a VJP needs: groupnorm_fwd also writes
+// each group's statistics, attention_fwd its softmax weights and
+// attention_vjp_q its scratch rows. Combine's dst may alias a source;
+// every other dst must be distinct from its sources.
 //
 // Work is recorded into one pending command encoder per Device and
 // submitted in a single batch when something must come back to the CPU or

@@ -17,6 +17,9 @@ var paramsOf = map[string]reflect.Type{
 	"dot.wgsl":       reflect.TypeFor[dotParams](),
 	"grouped.wgsl":   reflect.TypeFor[groupedParams](),
 	"separable.wgsl": reflect.TypeFor[separableParams](),
+	"conv.wgsl":      reflect.TypeFor[convParams](),
+	"groupnorm.wgsl": reflect.TypeFor[groupnormParams](),
+	"attention.wgsl": reflect.TypeFor[attentionParams](),
 }
 
 var (
@@ -67,7 +70,7 @@ func TestParamsMirrorWGSL(t *testing.T) {
 			t.Errorf("%s: Params is %d bytes, want 4·%d, a multiple of 16", name, goType.Size(), len(fields))
 		}
 	}
-	for _, k := range kernels {
+	for _, k := range append(kernels[:len(kernels):len(kernels)], netKernels...) {
 		src, err := shaders.Source(k.file)
 		if err != nil {
 			t.Fatal(err)

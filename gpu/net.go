@@ -1,0 +1,600 @@
+package gpu
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+
+	"conjure/model"
+	"conjure/sampler"
+)
+
+// Net is the score network ε_θ of a model.Model on the device: the U-Net
+// of docs/NETWORK.md as a sequence of kernel dispatches, in the block order
+// of package model. It implements Network.
+//
+// NewNet uploads the weights and allocates every activation once; Eps and
+// VJP only record dispatches and copies, and never read back (Eps's one
+// upload submits the work recorded before it, as every Buffer.Write does). Eps keeps
+// what VJP needs: each block's input and output, GroupNorm statistics, the
+// ResBlocks' first conv outputs, and attention's qkv and softmax weights.
+// The time embedding and every ResBlock's Linear(SiLU(temb)) depend on τ
+// alone, so Eps computes them on the CPU in float32, exactly as package
+// model does, and uploads them in one write, folded into the bias of each
+// ResBlock's first conv.
+//
+// A Net is not safe for concurrent use.
+type Net struct {
+	d     *Device
+	cfg   model.Config
+	steps []*netStep
+
+	// The time embedding's parameters (float32, as in package model) and
+	// its CPU work space.
+	w1, b1, w2, b2 []float32
+	emb, hid, tact []float32
+	// tbias holds, for every ResBlock at its conv1's boff, conv1's bias
+	// plus Linear(SiLU(temb)) of the latest Eps; host is its CPU image.
+	tbias *Buffer
+	host  []float64
+
+	// Scratch shared by the blocks, each of the largest activation.
+	a, s, o, t1, t2 *Buffer
+	g               [2]*Buffer // the gradient, ping-ponged between blocks
+	dqkv, ds        *Buffer
+	owned           []*Buffer // every buffer to destroy
+	ready           bool      // Eps has run
+}
+
+// stepKind is the kind of a block of the U-Net.
+type stepKind uint8
+
+const (
+	stepConvIn stepKind = iota // conv_in
+	stepRes                    // ResBlock
+	stepAttn                   // Attention
+	stepDown                   // Conv3×3 stride 2
+	stepUp                     // nearest ×2, Conv3×3
+	stepOut                    // norm_out, SiLU, conv_out
+)
+
+// netStep is one block of the U-Net with its parameters and the
+// activations it keeps for the VJP.
+type netStep struct {
+	kind      stepKind
+	name      string // parameter prefix, as in NETWORK.md
+	cin, cout int    // channels in (after any concatenation) and out
+	res       int    // spatial side of the input
+	outRes    int    // spatial side of the output
+	push      bool   // the output is pushed on the skip stack
+	pop       int    // index of the step whose output is concatenated after h, or -1
+
+	in    *Buffer // the input: the previous output or cat (nil for conv_in)
+	prev  *Buffer // the previous output, h, when pop ≥ 0
+	cat   *Buffer // concat(h, skip), when pop ≥ 0
+	out   *Buffer // the output (nil for the last step, which writes Eps's dst)
+	dskip *Buffer // gradient reaching out through the skip connection, when pushed
+
+	// Parameters: c1 is the block's conv (conv_in, down, up, conv_out), a
+	// ResBlock's conv1 or attention's qkv; c2 a ResBlock's conv2 or
+	// attention's out; skip a ResBlock's Conv1×1 skip; n1, n2 the norms.
+	c1, c2, skip *convWeights
+	n1, n2       *norm
+	tw, tb       []float32 // a ResBlock's temb Linear, applied on the CPU
+	cb           []float32 // a ResBlock's conv1 bias
+
+	stats1, stats2 *Buffer // GroupNorm mean and 1/std per group
+	h1             *Buffer // a ResBlock's conv1 output (plus temb), GN₂'s input
+	qkv, probs     *Buffer // attention's input and softmax weights
+}
+
+var _ Network = (*Net)(nil)
+
+// netSteps unrolls NETWORK.md's "The U-Net" for c, mirroring package
+// model's block order (model.Config's own unrolling is unexported).
+func netSteps(c model.Config) []*netStep {
+	var ss []*netStep
+	var stack []int
+	h, res := c.InChannels, c.Resolution
+	add := func(s *netStep) {
+		s.res, s.outRes = res, res
+		if s.pop < 0 {
+			s.cin = h
+		}
+		ss = append(ss, s)
+		h = s.cout
+	}
+	push := func() {
+		ss[len(ss)-1].push = true
+		stack = append(stack, len(ss)-1)
+	}
+	attn := func(name string) { add(&netStep{kind: stepAttn, name: name, cout: h, pop: -1}) }
+	add(&netStep{kind: stepConvIn, name: "conv_in", cout: c.Channels, pop: -1})
+	push()
+	L := len(c.Mult)
+	for l := range L {
+		pre := "down." + strconv.Itoa(l)
+		for i := range c.ResBlocks {
+			add(&netStep{kind: stepRes, name: pre + ".res." + strconv.Itoa(i), cout: c.Channels * c.Mult[l], pop: -1})
+			if slices.Contains(c.AttnResolutions, res) {
+				attn(pre + ".attn." + strconv.Itoa(i))
+			}
+			push()
+		}
+		if l < L-1 {
+			add(&netStep{kind: stepDown, name: pre + ".down", cout: h, pop: -1})
+			res /= 2
+			ss[len(ss)-1].outRes = res
+			push()
+		}
+	}
+	add(&netStep{kind: stepRes, name: "mid.res1", cout: h, pop: -1})
+	attn("mid.attn")
+	add(&netStep{kind: stepRes, name: "mid.res2", cout: h, pop: -1})
+	for l := L - 1; l >= 0; l-- {
+		pre := "up." + strconv.Itoa(l)
+		for i := range c.ResBlocks + 1 {
+			skip := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			add(&netStep{kind: stepRes, name: pre + ".res." + strconv.Itoa(i), cin: h + ss[skip].cout, cout: c.Channels * c.Mult[l], pop: skip})
+			if slices.Contains(c.AttnResolutions, res) {
+				attn(pre + ".attn." + strconv.Itoa(i))
+			}
+		}
+		if l > 0 {
+			add(&netStep{kind: stepUp, name: pre + ".up", cout: h, pop: -1})
+			res *= 2
+			ss[len(ss)-1].outRes = res
+		}
+	}
+	add(&netStep{kind: stepOut, name: "conv_out", cout: c.InChannels, pop: -1})
+	return ss
+}
+
+// NewNet uploads the int8 model m to d (an F32 model is refused: quantize
+// it first with model.Quantize, the shipped path) and allocates every
+// activation, compiling the network's kernels now so that their errors
+// surface here.
+func NewNet(d *Device, m *model.Model) (*Net, error) {
+	for _, k := range netKernels {
+		if _, err := d.pipeline(k); err != nil {
+			return nil, err // "gpu: create pipeline …"
+		}
+	}
+	cfg := m.Config()
+	n := &Net{d: d, cfg: cfg, steps: netSteps(cfg)}
+	if err := n.build(m); err != nil {
+		n.Destroy()
+		return nil, err // "gpu: upload <tensor>: …" or "gpu: create buffer …"
+	}
+	return n, nil
+}
+
+// build uploads the parameters and allocates the buffers of every step.
+func (n *Net) build(m *model.Model) error {
+	param := func(name string) ([]float32, error) {
+		t, ok := m.Tensor(name)
+		if !ok {
+			return nil, fmt.Errorf("gpu: upload %s: no such parameter in the model", name)
+		}
+		return t.Data, nil
+	}
+	var err error
+	for _, p := range []struct {
+		dst  *[]float32
+		name string
+	}{{&n.w1, "time.lin1.weight"}, {&n.b1, "time.lin1.bias"}, {&n.w2, "time.lin2.weight"}, {&n.b2, "time.lin2.bias"}} {
+		if *p.dst, err = param(p.name); err != nil {
+			return err
+		}
+	}
+	C, G := n.cfg.Channels, n.cfg.Groups
+	n.emb, n.hid, n.tact = make([]float32, C), make([]float32, 4*C), make([]float32, 4*C)
+	// The τ-dependent biases: one slot of cout per ResBlock.
+	nb := 0
+	for _, s := range n.steps {
+		if s.kind == stepRes {
+			nb += s.cout
+		}
+	}
+	if n.tbias, err = n.alloc(nb); err != nil {
+		return err
+	}
+	n.host = make([]float64, nb)
+	var act, qkv, probs int
+	boff := 0
+	for i, s := range n.steps {
+		N, No := s.res*s.res, s.outRes*s.outRes
+		act = max(act, s.cin*N, s.cout*No)
+		if i > 0 {
+			s.in = n.steps[i-1].out
+		}
+		if s.pop >= 0 {
+			if s.cat, err = n.alloc(s.cin * N); err != nil {
+				return err
+			}
+			s.prev, s.in = s.in, s.cat
+		}
+		if i < len(n.steps)-1 {
+			if s.out, err = n.alloc(s.cout * No); err != nil {
+				return err
+			}
+		}
+		if s.push {
+			if s.dskip, err = n.alloc(s.cout * No); err != nil {
+				return err
+			}
+		}
+		switch s.kind {
+		case stepConvIn, stepDown, stepUp:
+			s.c1, err = n.conv(m, s.name, nil, 0)
+		case stepRes:
+			if s.tw, err = param(s.name + ".temb.weight"); err != nil {
+				return err
+			}
+			if s.tb, err = param(s.name + ".temb.bias"); err != nil {
+				return err
+			}
+			if s.cb, err = param(s.name + ".conv1.bias"); err != nil {
+				return err
+			}
+			if s.c1, err = n.conv(m, s.name+".conv1", n.tbias, boff); err != nil {
+				return err
+			}
+			boff += s.cout
+			if s.c2, err = n.conv(m, s.name+".conv2", nil, 0); err != nil {
+				return err
+			}
+			if s.cin != s.cout {
+				if s.skip, err = n.conv(m, s.name+".skip", nil, 0); err != nil {
+					return err
+				}
+			}
+			if s.n1, err = n.norm(m, s.name+".norm1"); err != nil {
+				return err
+			}
+			if s.n2, err = n.norm(m, s.name+".norm2"); err != nil {
+				return err
+			}
+			if s.stats2, err = n.alloc(2 * G); err != nil {
+				return err
+			}
+			s.h1, err = n.alloc(s.cout * N)
+		case stepAttn:
+			qkv, probs = max(qkv, 3*s.cin*N), max(probs, n.cfg.Heads*N*N)
+			if s.c1, err = n.conv(m, s.name+".qkv", nil, 0); err != nil {
+				return err
+			}
+			if s.c2, err = n.conv(m, s.name+".out", nil, 0); err != nil {
+				return err
+			}
+			if s.n1, err = n.norm(m, s.name+".norm"); err != nil {
+				return err
+			}
+			if s.qkv, err = n.alloc(3 * s.cin * N); err != nil {
+				return err
+			}
+			s.probs, err = n.alloc(n.cfg.Heads * N * N)
+		case stepOut:
+			if s.c1, err = n.conv(m, "conv_out", nil, 0); err != nil {
+				return err
+			}
+			s.n1, err = n.norm(m, "norm_out")
+		}
+		if err != nil {
+			return err
+		}
+		if s.n1 != nil {
+			if s.stats1, err = n.alloc(2 * G); err != nil {
+				return err
+			}
+		}
+	}
+	for _, b := range []**Buffer{&n.a, &n.s, &n.o, &n.t1, &n.t2, &n.g[0], &n.g[1]} {
+		if *b, err = n.alloc(act); err != nil {
+			return err
+		}
+	}
+	if n.dqkv, err = n.alloc(qkv); err != nil {
+		return err
+	}
+	n.ds, err = n.alloc(probs)
+	return err
+}
+
+// alloc returns a zeroed buffer of k float32 that the Net owns.
+func (n *Net) alloc(k int) (*Buffer, error) {
+	b, err := n.d.NewBuffer(k)
+	if err != nil {
+		return nil, err
+	}
+	n.owned = append(n.owned, b)
+	return b, nil
+}
+
+// conv uploads conv name of m; a non-nil bias replaces its bias by the
+// slot at boff of that buffer.
+func (n *Net) conv(m *model.Model, name string, bias *Buffer, boff int) (*convWeights, error) {
+	c, err := newConvWeights(n.d, m, name, bias == nil)
+	if err != nil {
+		return nil, err
+	}
+	n.owned = append(n.owned, c.q, c.scale)
+	if bias == nil {
+		n.owned = append(n.owned, c.bias)
+	} else {
+		c.bias, c.boff = bias, boff
+	}
+	return c, nil
+}
+
+// norm uploads GroupNorm name of m.
+func (n *Net) norm(m *model.Model, name string) (*norm, error) {
+	nm, err := newNorm(n.d, m, name)
+	if err != nil {
+		return nil, err
+	}
+	n.owned = append(n.owned, nm.gamma, nm.beta)
+	return nm, nil
+}
+
+// Destroy frees the Net's device memory; it must not be used afterwards.
+func (n *Net) Destroy() {
+	for _, b := range n.owned {
+		b.Destroy()
+	}
+	n.owned = nil
+}
+
+// Dim returns the length of x and ε: InChannels·Resolution².
+func (n *Net) Dim() int { return n.cfg.InChannels * n.cfg.Resolution * n.cfg.Resolution }
+
+// Eps records dst = ε_θ(x, τ). Device errors panic, as Backend's do.
+func (n *Net) Eps(dst, x *Buffer, tau float64) {
+	if dst.n != n.Dim() || x.n != n.Dim() || dst == x {
+		panic(fmt.Sprintf("gpu: Net.Eps: dst %d and x %d values, want %d each, distinct", dst.n, x.n, n.Dim()))
+	}
+	must(n.eps(dst, x, tau))
+	n.ready = true
+}
+
+func (n *Net) eps(dst, x *Buffer, tau float64) error {
+	n.embed(tau)
+	if err := n.tbias.Write(n.host); err != nil {
+		return fmt.Errorf("gpu: Net.Eps: upload time biases: %w", err)
+	}
+	for _, s := range n.steps {
+		in, out := s.in, s.out
+		if s.kind == stepConvIn {
+			in = x
+		}
+		if out == nil {
+			out = dst
+		}
+		if err := n.forward(s, out, in); err != nil {
+			return fmt.Errorf("gpu: Net.Eps: %s: %w", s.name, err)
+		}
+	}
+	return nil
+}
+
+// forward records step s from input in to out, first assembling a
+// concatenated input from the previous output and the popped skip.
+func (n *Net) forward(s *netStep, out, in *Buffer) error {
+	N, G := s.res*s.res, n.cfg.Groups
+	if s.pop >= 0 {
+		skip := n.steps[s.pop]
+		c0 := s.cin - skip.cout
+		if err := n.d.copyRange(s.cat, 0, s.prev, 0, c0*N); err != nil {
+			return err
+		}
+		if err := n.d.copyRange(s.cat, c0*N, skip.out, 0, skip.cout*N); err != nil {
+			return err
+		}
+	}
+	switch s.kind {
+	case stepConvIn:
+		return n.d.conv3x3(s.c1, out, in, nil, s.res, s.res, 1, false)
+	case stepDown:
+		return n.d.conv3x3(s.c1, out, in, nil, s.res, s.res, 2, false)
+	case stepUp:
+		return n.d.conv3x3(s.c1, out, in, nil, s.res, s.res, 1, true)
+	case stepRes:
+		return n.resFwd(s, out, in)
+	case stepAttn:
+		return firstErr(
+			func() error { return n.d.groupNorm(s.n1, n.a, s.stats1, in, s.cin, N, G, false) },
+			func() error { return n.d.conv1x1(s.c1, s.qkv, n.a, nil, N) },
+			func() error { return n.d.attention(n.o, s.probs, s.qkv, s.cin, N, n.cfg.Heads) },
+			func() error { return n.d.conv1x1(s.c2, out, n.o, in, N) })
+	default: // stepOut
+		return firstErr(
+			func() error { return n.d.groupNorm(s.n1, n.a, s.stats1, in, s.cin, N, G, true) },
+			func() error { return n.d.conv3x3(s.c1, out, n.a, nil, s.res, s.res, 1, false) })
+	}
+}
+
+// resFwd records a ResBlock: h = conv1(SiLU(GN₁(x))) + temb term (in
+// conv1's bias); out = conv2(SiLU(GN₂(h))) + skip(x).
+func (n *Net) resFwd(s *netStep, out, in *Buffer) error {
+	N, G := s.res*s.res, n.cfg.Groups
+	res := in
+	return firstErr(
+		func() error { return n.d.groupNorm(s.n1, n.a, s.stats1, in, s.cin, N, G, true) },
+		func() error { return n.d.conv3x3(s.c1, s.h1, n.a, nil, s.res, s.res, 1, false) },
+		func() error { return n.d.groupNorm(s.n2, n.a, s.stats2, s.h1, s.cout, N, G, true) },
+		func() error {
+			if s.skip == nil {
+				return nil
+			}
+			res = n.s
+			return n.d.conv1x1(s.skip, n.s, in, nil, N)
+		},
+		func() error { return n.d.conv3x3(s.c2, out, n.a, res, s.res, s.res, 1, false) })
+}
+
+// firstErr runs fs in order and returns the first error.
+func firstErr(fs ...func() error) error {
+	for _, f := range fs {
+		if err := f(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// VJP records dst = J_εᵀ v at the x and τ of the latest Eps. It runs the
+// blocks backwards; a skip connection's gradient, split off a
+// concatenated input's gradient, is added to the gradient of the output
+// it copied. Device errors panic, as Backend's do.
+func (n *Net) VJP(dst, v *Buffer) {
+	if !n.ready {
+		panic("gpu: Net.VJP before Eps")
+	}
+	if dst.n != n.Dim() || v.n != n.Dim() || dst == v {
+		panic(fmt.Sprintf("gpu: Net.VJP: dst %d and v %d values, want %d each, distinct", dst.n, v.n, n.Dim()))
+	}
+	must(n.vjp(dst, v))
+}
+
+func (n *Net) vjp(dst, v *Buffer) error {
+	g := v
+	for i := len(n.steps) - 1; i >= 0; i-- {
+		s := n.steps[i]
+		if s.dskip != nil {
+			// The consumer of this output, later in the forward pass, has
+			// already stored its part of the gradient in dskip.
+			gv := view(g, s.dskip.n)
+			if err := n.d.combine(gv, nil, []sampler.Term{{C: 1, V: gv}, {C: 1, V: s.dskip}}); err != nil {
+				return fmt.Errorf("gpu: Net.VJP: %s: %w", s.name, err)
+			}
+		}
+		// g is the gradient of step i+1's input, so the ping-pong gives
+		// dx a buffer other than g.
+		dx := n.g[i%2]
+		if i == 0 {
+			dx = dst
+		}
+		if err := n.backward(s, dx, g); err != nil {
+			return fmt.Errorf("gpu: Net.VJP: %s: %w", s.name, err)
+		}
+		g = dx
+	}
+	return nil
+}
+
+// backward records dx = the gradient of step s's input given g, the
+// gradient of its output, and for a concatenated input moves the skip's
+// part of dx into the popped step's dskip.
+func (n *Net) backward(s *netStep, dx, g *Buffer) error {
+	N, G := s.res*s.res, n.cfg.Groups
+	var err error
+	switch s.kind {
+	case stepConvIn:
+		err = n.d.conv3x3VJP(s.c1, dx, g, s.res, s.res, 1, false)
+	case stepDown:
+		err = n.d.conv3x3VJP(s.c1, dx, g, s.res, s.res, 2, false)
+	case stepUp:
+		err = n.d.conv3x3VJP(s.c1, dx, g, s.res, s.res, 1, true)
+	case stepRes:
+		// The temb term does not depend on x: the gradient passes it.
+		add := g
+		err = firstErr(
+			func() error { return n.d.conv3x3VJP(s.c2, n.t1, g, s.res, s.res, 1, false) },
+			func() error { return n.d.groupNormVJP(s.n2, n.t2, s.stats2, s.h1, n.t1, nil, s.cout, N, G, true) },
+			func() error { return n.d.conv3x3VJP(s.c1, n.t1, n.t2, s.res, s.res, 1, false) },
+			func() error {
+				if s.skip == nil {
+					return nil
+				}
+				add = n.s
+				return n.d.conv1x1VJP(s.skip, n.s, g, N)
+			},
+			func() error { return n.d.groupNormVJP(s.n1, dx, s.stats1, s.in, n.t1, add, s.cin, N, G, true) })
+	case stepAttn:
+		err = firstErr(
+			func() error { return n.d.conv1x1VJP(s.c2, n.t1, g, N) },
+			func() error { return n.d.attentionVJP(n.dqkv, n.ds, n.t1, s.qkv, s.probs, s.cin, N, n.cfg.Heads) },
+			func() error { return n.d.conv1x1VJP(s.c1, n.t2, n.dqkv, N) },
+			func() error { return n.d.groupNormVJP(s.n1, dx, s.stats1, s.in, n.t2, g, s.cin, N, G, false) })
+	default: // stepOut
+		err = firstErr(
+			func() error { return n.d.conv3x3VJP(s.c1, n.t1, g, s.res, s.res, 1, false) },
+			func() error { return n.d.groupNormVJP(s.n1, dx, s.stats1, s.in, n.t1, nil, s.cin, N, G, true) })
+	}
+	if err != nil || s.pop < 0 {
+		return err
+	}
+	skip := n.steps[s.pop].dskip
+	return n.d.copyRange(skip, 0, dx, s.cin*N-skip.n, skip.n)
+}
+
+// view returns the first k elements of b as a Buffer sharing its storage,
+// for the kernels that take their length from the Buffer (combine). It
+// must not be destroyed.
+func view(b *Buffer, k int) *Buffer {
+	return &Buffer{d: b.d, buf: b.buf, n: k, size: b.size}
+}
+
+// copyRange records the copy of k elements of src from srcOff to dst at
+// dstOff into the pending batch, after the dispatches recorded so far.
+func (d *Device) copyRange(dst *Buffer, dstOff int, src *Buffer, srcOff, k int) error {
+	if err := d.copyEncoder(); err != nil {
+		return err
+	}
+	if err := d.enc.CopyBufferToBuffer(src.buf, 4*uint64(srcOff), dst.buf, 4*uint64(dstOff), 4*uint64(k)); err != nil {
+		return fmt.Errorf("gpu: copy %d float32: %w", k, err)
+	}
+	return nil
+}
+
+// embed fills host with every ResBlock's conv1 bias plus
+// Linear(SiLU(temb(τ))), in float32 exactly as package model computes
+// them: the sinusoidal embedding of t = TimeScale·τ (cos first, frequencies
+// exp(−ln(10000)·k/half) in float64, then rounded), Linear(C→4C), SiLU,
+// Linear(4C→4C), SiLU, then each ResBlock's temb Linear.
+func (n *Net) embed(tau float64) {
+	half := n.cfg.Channels / 2
+	t := n.cfg.TimeScale * tau
+	for k := range half {
+		f := math.Exp(-math.Log(10000) * float64(k) / float64(half))
+		n.emb[k] = float32(math.Cos(t * f))
+		n.emb[half+k] = float32(math.Sin(t * f))
+	}
+	linear32(n.hid, n.emb, n.w1, n.b1)
+	silu32(n.hid)
+	linear32(n.tact, n.hid, n.w2, n.b2)
+	silu32(n.tact)
+	for _, s := range n.steps {
+		if s.kind != stepRes {
+			continue
+		}
+		for o := range s.cout {
+			v := s.tb[o]
+			for i, w := range s.tw[o*len(n.tact) : (o+1)*len(n.tact)] {
+				v += w * n.tact[i]
+			}
+			n.host[s.c1.boff+o] = float64(s.cb[o] + v)
+		}
+	}
+}
+
+// linear32 sets dst = wt·x + b in float32, accumulating in package model's
+// order.
+func linear32(dst, x, wt, b []float32) {
+	for o := range dst {
+		s := b[o]
+		for i, v := range wt[o*len(x) : (o+1)*len(x)] {
+			s += v * x[i]
+		}
+		dst[o] = s
+	}
+}
+
+// silu32 sets x = x·sigmoid(x), the sigmoid in float64 as package model's.
+func silu32(x []float32) {
+	for i, v := range x {
+		x[i] = v * float32(1/(1+math.Exp(-float64(v))))
+	}
+}
