@@ -2,9 +2,6 @@ package gpu
 
 import (
 	"fmt"
-	"math"
-	"slices"
-	"strconv"
 
 	"conjure/model"
 	"conjure/sampler"
@@ -30,10 +27,10 @@ type Net struct {
 	cfg   model.Config
 	steps []*netStep
 
-	// The time embedding's parameters (float32, as in package model) and
-	// its CPU work space.
-	w1, b1, w2, b2 []float32
-	emb, hid, tact []float32
+	// The τ-only terms, computed on the CPU exactly as package model does,
+	// and a ResBlock's projection of them.
+	time *model.TimeTerms
+	proj []float32
 	// tbias holds, for every ResBlock at its conv1's boff, conv1's bias
 	// plus Linear(SiLU(temb)) of the latest Eps; host is its CPU image.
 	tbias *Buffer
@@ -47,28 +44,10 @@ type Net struct {
 	ready           bool      // Eps has run
 }
 
-// stepKind is the kind of a block of the U-Net.
-type stepKind uint8
-
-const (
-	stepConvIn stepKind = iota // conv_in
-	stepRes                    // ResBlock
-	stepAttn                   // Attention
-	stepDown                   // Conv3×3 stride 2
-	stepUp                     // nearest ×2, Conv3×3
-	stepOut                    // norm_out, SiLU, conv_out
-)
-
 // netStep is one block of the U-Net with its parameters and the
 // activations it keeps for the VJP.
 type netStep struct {
-	kind      stepKind
-	name      string // parameter prefix, as in NETWORK.md
-	cin, cout int    // channels in (after any concatenation) and out
-	res       int    // spatial side of the input
-	outRes    int    // spatial side of the output
-	push      bool   // the output is pushed on the skip stack
-	pop       int    // index of the step whose output is concatenated after h, or -1
+	model.Block // kind, widths, sizes and skip connections
 
 	in    *Buffer // the input: the previous output or cat (nil for conv_in)
 	prev  *Buffer // the previous output, h, when pop ≥ 0
@@ -81,7 +60,6 @@ type netStep struct {
 	// attention's out; skip a ResBlock's Conv1×1 skip; n1, n2 the norms.
 	c1, c2, skip *convWeights
 	n1, n2       *norm
-	tw, tb       []float32 // a ResBlock's temb Linear, applied on the CPU
 	cb           []float32 // a ResBlock's conv1 bias
 
 	stats1, stats2 *Buffer // GroupNorm mean and 1/std per group
@@ -91,64 +69,13 @@ type netStep struct {
 
 var _ Network = (*Net)(nil)
 
-// netSteps unrolls NETWORK.md's "The U-Net" for c, mirroring package
-// model's block order (model.Config's own unrolling is unexported).
+// netSteps returns the U-Net's blocks for c in package model's order.
 func netSteps(c model.Config) []*netStep {
-	var ss []*netStep
-	var stack []int
-	h, res := c.InChannels, c.Resolution
-	add := func(s *netStep) {
-		s.res, s.outRes = res, res
-		if s.pop < 0 {
-			s.cin = h
-		}
-		ss = append(ss, s)
-		h = s.cout
+	bs := c.Blocks()
+	ss := make([]*netStep, len(bs))
+	for i, b := range bs {
+		ss[i] = &netStep{Block: b}
 	}
-	push := func() {
-		ss[len(ss)-1].push = true
-		stack = append(stack, len(ss)-1)
-	}
-	attn := func(name string) { add(&netStep{kind: stepAttn, name: name, cout: h, pop: -1}) }
-	add(&netStep{kind: stepConvIn, name: "conv_in", cout: c.Channels, pop: -1})
-	push()
-	L := len(c.Mult)
-	for l := range L {
-		pre := "down." + strconv.Itoa(l)
-		for i := range c.ResBlocks {
-			add(&netStep{kind: stepRes, name: pre + ".res." + strconv.Itoa(i), cout: c.Channels * c.Mult[l], pop: -1})
-			if slices.Contains(c.AttnResolutions, res) {
-				attn(pre + ".attn." + strconv.Itoa(i))
-			}
-			push()
-		}
-		if l < L-1 {
-			add(&netStep{kind: stepDown, name: pre + ".down", cout: h, pop: -1})
-			res /= 2
-			ss[len(ss)-1].outRes = res
-			push()
-		}
-	}
-	add(&netStep{kind: stepRes, name: "mid.res1", cout: h, pop: -1})
-	attn("mid.attn")
-	add(&netStep{kind: stepRes, name: "mid.res2", cout: h, pop: -1})
-	for l := L - 1; l >= 0; l-- {
-		pre := "up." + strconv.Itoa(l)
-		for i := range c.ResBlocks + 1 {
-			skip := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			add(&netStep{kind: stepRes, name: pre + ".res." + strconv.Itoa(i), cin: h + ss[skip].cout, cout: c.Channels * c.Mult[l], pop: skip})
-			if slices.Contains(c.AttnResolutions, res) {
-				attn(pre + ".attn." + strconv.Itoa(i))
-			}
-		}
-		if l > 0 {
-			add(&netStep{kind: stepUp, name: pre + ".up", cout: h, pop: -1})
-			res *= 2
-			ss[len(ss)-1].outRes = res
-		}
-	}
-	add(&netStep{kind: stepOut, name: "conv_out", cout: c.InChannels, pop: -1})
 	return ss
 }
 
@@ -181,23 +108,17 @@ func (n *Net) build(m *model.Model) error {
 		return t.Data, nil
 	}
 	var err error
-	for _, p := range []struct {
-		dst  *[]float32
-		name string
-	}{{&n.w1, "time.lin1.weight"}, {&n.b1, "time.lin1.bias"}, {&n.w2, "time.lin2.weight"}, {&n.b2, "time.lin2.bias"}} {
-		if *p.dst, err = param(p.name); err != nil {
-			return err
-		}
-	}
-	C, G := n.cfg.Channels, n.cfg.Groups
-	n.emb, n.hid, n.tact = make([]float32, C), make([]float32, 4*C), make([]float32, 4*C)
+	G := n.cfg.Groups
+	n.time = m.NewTimeTerms()
 	// The τ-dependent biases: one slot of cout per ResBlock.
-	nb := 0
+	nb, widest := 0, 0
 	for _, s := range n.steps {
-		if s.kind == stepRes {
-			nb += s.cout
+		if s.Kind == model.Res {
+			nb += s.Cout
+			widest = max(widest, s.Cout)
 		}
 	}
+	n.proj = make([]float32, widest)
 	if n.tbias, err = n.alloc(nb); err != nil {
 		return err
 	}
@@ -205,78 +126,72 @@ func (n *Net) build(m *model.Model) error {
 	var act, qkv, probs int
 	boff := 0
 	for i, s := range n.steps {
-		N, No := s.res*s.res, s.outRes*s.outRes
-		act = max(act, s.cin*N, s.cout*No)
+		N, No := s.Res*s.Res, s.OutRes()*s.OutRes()
+		act = max(act, s.Cin*N, s.Cout*No)
 		if i > 0 {
 			s.in = n.steps[i-1].out
 		}
-		if s.pop >= 0 {
-			if s.cat, err = n.alloc(s.cin * N); err != nil {
+		if s.Pop >= 0 {
+			if s.cat, err = n.alloc(s.Cin * N); err != nil {
 				return err
 			}
 			s.prev, s.in = s.in, s.cat
 		}
 		if i < len(n.steps)-1 {
-			if s.out, err = n.alloc(s.cout * No); err != nil {
+			if s.out, err = n.alloc(s.Cout * No); err != nil {
 				return err
 			}
 		}
-		if s.push {
-			if s.dskip, err = n.alloc(s.cout * No); err != nil {
+		if s.Push {
+			if s.dskip, err = n.alloc(s.Cout * No); err != nil {
 				return err
 			}
 		}
-		switch s.kind {
-		case stepConvIn, stepDown, stepUp:
-			s.c1, err = n.conv(m, s.name, nil, 0)
-		case stepRes:
-			if s.tw, err = param(s.name + ".temb.weight"); err != nil {
+		switch s.Kind {
+		case model.ConvIn, model.Down, model.Up:
+			s.c1, err = n.conv(m, s.Name, nil, 0)
+		case model.Res:
+			if s.cb, err = param(s.Name + ".conv1.bias"); err != nil {
 				return err
 			}
-			if s.tb, err = param(s.name + ".temb.bias"); err != nil {
+			if s.c1, err = n.conv(m, s.Name+".conv1", n.tbias, boff); err != nil {
 				return err
 			}
-			if s.cb, err = param(s.name + ".conv1.bias"); err != nil {
+			boff += s.Cout
+			if s.c2, err = n.conv(m, s.Name+".conv2", nil, 0); err != nil {
 				return err
 			}
-			if s.c1, err = n.conv(m, s.name+".conv1", n.tbias, boff); err != nil {
-				return err
-			}
-			boff += s.cout
-			if s.c2, err = n.conv(m, s.name+".conv2", nil, 0); err != nil {
-				return err
-			}
-			if s.cin != s.cout {
-				if s.skip, err = n.conv(m, s.name+".skip", nil, 0); err != nil {
+			if s.Cin != s.Cout {
+				if s.skip, err = n.conv(m, s.Name+".skip", nil, 0); err != nil {
 					return err
 				}
 			}
-			if s.n1, err = n.norm(m, s.name+".norm1"); err != nil {
+			if s.n1, err = n.norm(m, s.Name+".norm1"); err != nil {
 				return err
 			}
-			if s.n2, err = n.norm(m, s.name+".norm2"); err != nil {
+			if s.n2, err = n.norm(m, s.Name+".norm2"); err != nil {
 				return err
 			}
 			if s.stats2, err = n.alloc(2 * G); err != nil {
 				return err
 			}
-			s.h1, err = n.alloc(s.cout * N)
-		case stepAttn:
-			qkv, probs = max(qkv, 3*s.cin*N), max(probs, n.cfg.Heads*N*N)
-			if s.c1, err = n.conv(m, s.name+".qkv", nil, 0); err != nil {
+			s.h1, err = n.alloc(s.Cout * N)
+		case model.Attn:
+			qkv, probs = max(qkv, 3*s.Cin*N), max(probs, n.cfg.Heads*N*N)
+			if s.c1, err = n.conv(m, s.Name+".qkv", nil, 0); err != nil {
 				return err
 			}
-			if s.c2, err = n.conv(m, s.name+".out", nil, 0); err != nil {
+			if s.c2, err = n.conv(m, s.Name+".out", nil, 0); err != nil {
 				return err
 			}
-			if s.n1, err = n.norm(m, s.name+".norm"); err != nil {
+			if s.n1, err = n.norm(m, s.Name+".norm"); err != nil {
 				return err
 			}
-			if s.qkv, err = n.alloc(3 * s.cin * N); err != nil {
+			if s.qkv, err = n.alloc(3 * s.Cin * N); err != nil {
 				return err
 			}
 			s.probs, err = n.alloc(n.cfg.Heads * N * N)
-		case stepOut:
+		case model.Out:
 			if s.c1, err = n.conv(m, "conv_out", nil, 0); err != nil {
 				return err
 			}
@@ -366,14 +281,14 @@ func (n *Net) eps(dst, x *Buffer, tau float64) error {
 	}
 	for _, s := range n.steps {
 		in, out := s.in, s.out
-		if s.kind == stepConvIn {
+		if s.Kind == model.ConvIn {
 			in = x
 		}
 		if out == nil {
 			out = dst
 		}
 		if err := n.forward(s, out, in); err != nil {
-			return fmt.Errorf("gpu: Net.Eps: %s: %w", s.name, err)
+			return fmt.Errorf("gpu: Net.Eps: %s: %w", s.Name, err)
 		}
 	}
 	return nil
@@ -382,48 +297,48 @@ func (n *Net) eps(dst, x *Buffer, tau float64) error {
 // forward records step s from input in to out, first assembling a
 // concatenated input from the previous output and the popped skip.
 func (n *Net) forward(s *netStep, out, in *Buffer) error {
-	N, G := s.res*s.res, n.cfg.Groups
-	if s.pop >= 0 {
-		skip := n.steps[s.pop]
-		c0 := s.cin - skip.cout
+	N, G := s.Res*s.Res, n.cfg.Groups
+	if s.Pop >= 0 {
+		skip := n.steps[s.Pop]
+		c0 := s.Cin - skip.Cout
 		if err := n.d.copyRange(s.cat, 0, s.prev, 0, c0*N); err != nil {
 			return err
 		}
-		if err := n.d.copyRange(s.cat, c0*N, skip.out, 0, skip.cout*N); err != nil {
+		if err := n.d.copyRange(s.cat, c0*N, skip.out, 0, skip.Cout*N); err != nil {
 			return err
 		}
 	}
-	switch s.kind {
-	case stepConvIn:
-		return n.d.conv3x3(s.c1, out, in, nil, s.res, s.res, 1, false)
-	case stepDown:
-		return n.d.conv3x3(s.c1, out, in, nil, s.res, s.res, 2, false)
-	case stepUp:
-		return n.d.conv3x3(s.c1, out, in, nil, s.res, s.res, 1, true)
-	case stepRes:
+	switch s.Kind {
+	case model.ConvIn:
+		return n.d.conv3x3(s.c1, out, in, nil, s.Res, s.Res, 1, false)
+	case model.Down:
+		return n.d.conv3x3(s.c1, out, in, nil, s.Res, s.Res, 2, false)
+	case model.Up:
+		return n.d.conv3x3(s.c1, out, in, nil, s.Res, s.Res, 1, true)
+	case model.Res:
 		return n.resFwd(s, out, in)
-	case stepAttn:
+	case model.Attn:
 		return firstErr(
-			func() error { return n.d.groupNorm(s.n1, n.a, s.stats1, in, s.cin, N, G, false) },
+			func() error { return n.d.groupNorm(s.n1, n.a, s.stats1, in, s.Cin, N, G, false) },
 			func() error { return n.d.conv1x1(s.c1, s.qkv, n.a, nil, N) },
-			func() error { return n.d.attention(n.o, s.probs, s.qkv, s.cin, N, n.cfg.Heads) },
+			func() error { return n.d.attention(n.o, s.probs, s.qkv, s.Cin, N, n.cfg.Heads) },
 			func() error { return n.d.conv1x1(s.c2, out, n.o, in, N) })
-	default: // stepOut
+	default: // model.Out
 		return firstErr(
-			func() error { return n.d.groupNorm(s.n1, n.a, s.stats1, in, s.cin, N, G, true) },
-			func() error { return n.d.conv3x3(s.c1, out, n.a, nil, s.res, s.res, 1, false) })
+			func() error { return n.d.groupNorm(s.n1, n.a, s.stats1, in, s.Cin, N, G, true) },
+			func() error { return n.d.conv3x3(s.c1, out, n.a, nil, s.Res, s.Res, 1, false) })
 	}
 }
 
 // resFwd records a ResBlock: h = conv1(SiLU(GN₁(x))) + temb term (in
 // conv1's bias); out = conv2(SiLU(GN₂(h))) + skip(x).
 func (n *Net) resFwd(s *netStep, out, in *Buffer) error {
-	N, G := s.res*s.res, n.cfg.Groups
+	N, G := s.Res*s.Res, n.cfg.Groups
 	res := in
 	return firstErr(
-		func() error { return n.d.groupNorm(s.n1, n.a, s.stats1, in, s.cin, N, G, true) },
-		func() error { return n.d.conv3x3(s.c1, s.h1, n.a, nil, s.res, s.res, 1, false) },
-		func() error { return n.d.groupNorm(s.n2, n.a, s.stats2, s.h1, s.cout, N, G, true) },
+		func() error { return n.d.groupNorm(s.n1, n.a, s.stats1, in, s.Cin, N, G, true) },
+		func() error { return n.d.conv3x3(s.c1, s.h1, n.a, nil, s.Res, s.Res, 1, false) },
+		func() error { return n.d.groupNorm(s.n2, n.a, s.stats2, s.h1, s.Cout, N, G, true) },
 		func() error {
 			if s.skip == nil {
 				return nil
@@ -431,7 +346,7 @@ func (n *Net) resFwd(s *netStep, out, in *Buffer) error {
 			res = n.s
 			return n.d.conv1x1(s.skip, n.s, in, nil, N)
 		},
-		func() error { return n.d.conv3x3(s.c2, out, n.a, res, s.res, s.res, 1, false) })
+		func() error { return n.d.conv3x3(s.c2, out, n.a, res, s.Res, s.Res, 1, false) })
 }
 
 // firstErr runs fs in order and returns the first error.
@@ -467,7 +382,7 @@ func (n *Net) vjp(dst, v *Buffer) error {
 			// already stored its part of the gradient in dskip.
 			gv := view(g, s.dskip.n)
 			if err := n.d.combine(gv, nil, []sampler.Term{{C: 1, V: gv}, {C: 1, V: s.dskip}}); err != nil {
-				return fmt.Errorf("gpu: Net.VJP: %s: %w", s.name, err)
+				return fmt.Errorf("gpu: Net.VJP: %s: %w", s.Name, err)
 			}
 		}
 		// g is the gradient of step i+1's input, so the ping-pong gives
@@ -477,7 +392,7 @@ func (n *Net) vjp(dst, v *Buffer) error {
 			dx = dst
 		}
 		if err := n.backward(s, dx, g); err != nil {
-			return fmt.Errorf("gpu: Net.VJP: %s: %w", s.name, err)
+			return fmt.Errorf("gpu: Net.VJP: %s: %w", s.Name, err)
 		}
 		g = dx
 	}
@@ -488,22 +403,22 @@ func (n *Net) vjp(dst, v *Buffer) error {
 // gradient of its output, and for a concatenated input moves the skip's
 // part of dx into the popped step's dskip.
 func (n *Net) backward(s *netStep, dx, g *Buffer) error {
-	N, G := s.res*s.res, n.cfg.Groups
+	N, G := s.Res*s.Res, n.cfg.Groups
 	var err error
-	switch s.kind {
-	case stepConvIn:
-		err = n.d.conv3x3VJP(s.c1, dx, g, s.res, s.res, 1, false)
-	case stepDown:
-		err = n.d.conv3x3VJP(s.c1, dx, g, s.res, s.res, 2, false)
-	case stepUp:
-		err = n.d.conv3x3VJP(s.c1, dx, g, s.res, s.res, 1, true)
-	case stepRes:
+	switch s.Kind {
+	case model.ConvIn:
+		err = n.d.conv3x3VJP(s.c1, dx, g, s.Res, s.Res, 1, false)
+	case model.Down:
+		err = n.d.conv3x3VJP(s.c1, dx, g, s.Res, s.Res, 2, false)
+	case model.Up:
+		err = n.d.conv3x3VJP(s.c1, dx, g, s.Res, s.Res, 1, true)
+	case model.Res:
 		// The temb term does not depend on x: the gradient passes it.
 		add := g
 		err = firstErr(
-			func() error { return n.d.conv3x3VJP(s.c2, n.t1, g, s.res, s.res, 1, false) },
-			func() error { return n.d.groupNormVJP(s.n2, n.t2, s.stats2, s.h1, n.t1, nil, s.cout, N, G, true) },
-			func() error { return n.d.conv3x3VJP(s.c1, n.t1, n.t2, s.res, s.res, 1, false) },
+			func() error { return n.d.conv3x3VJP(s.c2, n.t1, g, s.Res, s.Res, 1, false) },
+			func() error { return n.d.groupNormVJP(s.n2, n.t2, s.stats2, s.h1, n.t1, nil, s.Cout, N, G, true) },
+			func() error { return n.d.conv3x3VJP(s.c1, n.t1, n.t2, s.Res, s.Res, 1, false) },
 			func() error {
 				if s.skip == nil {
 					return nil
@@ -511,23 +426,23 @@ func (n *Net) backward(s *netStep, dx, g *Buffer) error {
 				add = n.s
 				return n.d.conv1x1VJP(s.skip, n.s, g, N)
 			},
-			func() error { return n.d.groupNormVJP(s.n1, dx, s.stats1, s.in, n.t1, add, s.cin, N, G, true) })
-	case stepAttn:
+			func() error { return n.d.groupNormVJP(s.n1, dx, s.stats1, s.in, n.t1, add, s.Cin, N, G, true) })
+	case model.Attn:
 		err = firstErr(
 			func() error { return n.d.conv1x1VJP(s.c2, n.t1, g, N) },
-			func() error { return n.d.attentionVJP(n.dqkv, n.ds, n.t1, s.qkv, s.probs, s.cin, N, n.cfg.Heads) },
+			func() error { return n.d.attentionVJP(n.dqkv, n.ds, n.t1, s.qkv, s.probs, s.Cin, N, n.cfg.Heads) },
 			func() error { return n.d.conv1x1VJP(s.c1, n.t2, n.dqkv, N) },
-			func() error { return n.d.groupNormVJP(s.n1, dx, s.stats1, s.in, n.t2, g, s.cin, N, G, false) })
-	default: // stepOut
+			func() error { return n.d.groupNormVJP(s.n1, dx, s.stats1, s.in, n.t2, g, s.Cin, N, G, false) })
+	default: // model.Out
 		err = firstErr(
-			func() error { return n.d.conv3x3VJP(s.c1, n.t1, g, s.res, s.res, 1, false) },
-			func() error { return n.d.groupNormVJP(s.n1, dx, s.stats1, s.in, n.t1, nil, s.cin, N, G, true) })
+			func() error { return n.d.conv3x3VJP(s.c1, n.t1, g, s.Res, s.Res, 1, false) },
+			func() error { return n.d.groupNormVJP(s.n1, dx, s.stats1, s.in, n.t1, nil, s.Cin, N, G, true) })
 	}
-	if err != nil || s.pop < 0 {
+	if err != nil || s.Pop < 0 {
 		return err
 	}
-	skip := n.steps[s.pop].dskip
-	return n.d.copyRange(skip, 0, dx, s.cin*N-skip.n, skip.n)
+	skip := n.steps[s.Pop].dskip
+	return n.d.copyRange(skip, 0, dx, s.Cin*N-skip.n, skip.n)
 }
 
 // view returns the first k elements of b as a Buffer sharing its storage,
@@ -550,51 +465,18 @@ func (d *Device) copyRange(dst *Buffer, dstOff int, src *Buffer, srcOff, k int) 
 }
 
 // embed fills host with every ResBlock's conv1 bias plus
-// Linear(SiLU(temb(τ))), in float32 exactly as package model computes
-// them: the sinusoidal embedding of t = TimeScale·τ (cos first, frequencies
-// exp(−ln(10000)·k/half) in float64, then rounded), Linear(C→4C), SiLU,
-// Linear(4C→4C), SiLU, then each ResBlock's temb Linear.
+// Linear(SiLU(temb(τ))), computed by model.TimeTerms exactly as package
+// model's Runner computes them.
 func (n *Net) embed(tau float64) {
-	half := n.cfg.Channels / 2
-	t := n.cfg.TimeScale * tau
-	for k := range half {
-		f := math.Exp(-math.Log(10000) * float64(k) / float64(half))
-		n.emb[k] = float32(math.Cos(t * f))
-		n.emb[half+k] = float32(math.Sin(t * f))
-	}
-	linear32(n.hid, n.emb, n.w1, n.b1)
-	silu32(n.hid)
-	linear32(n.tact, n.hid, n.w2, n.b2)
-	silu32(n.tact)
+	act := n.time.Embed(tau)
 	for _, s := range n.steps {
-		if s.kind != stepRes {
+		if s.Kind != model.Res {
 			continue
 		}
-		for o := range s.cout {
-			v := s.tb[o]
-			for i, w := range s.tw[o*len(n.tact) : (o+1)*len(n.tact)] {
-				v += w * n.tact[i]
-			}
+		proj := n.proj[:s.Cout]
+		n.time.Project(proj, act, s.Name)
+		for o, v := range proj {
 			n.host[s.c1.boff+o] = float64(s.cb[o] + v)
 		}
-	}
-}
-
-// linear32 sets dst = wt·x + b in float32, accumulating in package model's
-// order.
-func linear32(dst, x, wt, b []float32) {
-	for o := range dst {
-		s := b[o]
-		for i, v := range wt[o*len(x) : (o+1)*len(x)] {
-			s += v * x[i]
-		}
-		dst[o] = s
-	}
-}
-
-// silu32 sets x = x·sigmoid(x), the sigmoid in float64 as package model's.
-func silu32(x []float32) {
-	for i, v := range x {
-		x[i] = v * float32(1/(1+math.Exp(-float64(v))))
 	}
 }

@@ -175,109 +175,123 @@ func (c Config) Params() []ParamSpec {
 	temb := 4 * c.Channels
 	linear("time.lin1", temb, c.Channels)
 	linear("time.lin2", temb, temb)
-	for _, b := range c.blocks() {
-		switch b.kind {
-		case kindConvIn, kindDown, kindUp:
-			conv(b.name, b.cout, b.cin, 3)
-		case kindRes:
-			norm(b.name+".norm1", b.cin)
-			conv(b.name+".conv1", b.cout, b.cin, 3)
-			linear(b.name+".temb", b.cout, temb)
-			norm(b.name+".norm2", b.cout)
-			conv(b.name+".conv2", b.cout, b.cout, 3)
-			if b.cin != b.cout {
-				conv(b.name+".skip", b.cout, b.cin, 1)
+	for _, b := range c.Blocks() {
+		switch b.Kind {
+		case ConvIn, Down, Up:
+			conv(b.Name, b.Cout, b.Cin, 3)
+		case Res:
+			norm(b.Name+".norm1", b.Cin)
+			conv(b.Name+".conv1", b.Cout, b.Cin, 3)
+			linear(b.Name+".temb", b.Cout, temb)
+			norm(b.Name+".norm2", b.Cout)
+			conv(b.Name+".conv2", b.Cout, b.Cout, 3)
+			if b.Cin != b.Cout {
+				conv(b.Name+".skip", b.Cout, b.Cin, 1)
 			}
-		case kindAttn:
-			norm(b.name+".norm", b.cin)
-			conv(b.name+".qkv", 3*b.cin, b.cin, 1)
-			conv(b.name+".out", b.cin, b.cin, 1)
-		case kindOut:
-			norm("norm_out", b.cin)
-			conv("conv_out", b.cout, b.cin, 3)
+		case Attn:
+			norm(b.Name+".norm", b.Cin)
+			conv(b.Name+".qkv", 3*b.Cin, b.Cin, 1)
+			conv(b.Name+".out", b.Cin, b.Cin, 1)
+		case Out:
+			norm("norm_out", b.Cin)
+			conv("conv_out", b.Cout, b.Cin, 3)
 		}
 	}
 	return ps
 }
 
-type blockKind uint8
+// BlockKind is the kind of a block of the U-Net.
+type BlockKind uint8
 
+// The kinds of block.
 const (
-	kindConvIn blockKind = iota // conv_in
-	kindRes                     // ResBlock
-	kindAttn                    // Attention
-	kindDown                    // Conv3×3 stride 2
-	kindUp                      // nearest ×2, Conv3×3
-	kindOut                     // norm_out, SiLU, conv_out
+	ConvIn BlockKind = iota // conv_in
+	Res                     // ResBlock
+	Attn                    // Attention
+	Down                    // Conv3×3 stride 2
+	Up                      // nearest ×2, Conv3×3
+	Out                     // norm_out, SiLU, conv_out
 )
 
-// block is one step of the U-Net in forward order.
-type block struct {
-	kind      blockKind
-	name      string // parameter prefix, e.g. "up.1.attn.0"
-	cin, cout int    // channels in (after any concatenation) and out
-	res       int    // spatial size of the input
-	push      bool   // the output is pushed on the skip stack
-	pop       int    // index of the block whose output is concatenated after h, or -1
+// Block is one step of the U-Net in forward order.
+type Block struct {
+	Kind      BlockKind
+	Name      string // parameter prefix, e.g. "up.1.attn.0" (empty for Out)
+	Cin, Cout int    // channels in (after any concatenation) and out
+	Res       int    // spatial size of the input
+	Push      bool   // the output is pushed on the skip stack
+	Pop       int    // index of the block whose output is concatenated after h, or -1
 }
 
-// blocks unrolls NETWORK.md's "The U-Net" into the sequence of blocks with
-// their widths, sizes and skip connections. c must be valid.
-func (c Config) blocks() []block {
-	var bs []block
+// OutRes returns the spatial size of the block's output.
+func (b Block) OutRes() int {
+	switch b.Kind {
+	case Down:
+		return convOut(b.Res, 2)
+	case Up:
+		return 2 * b.Res
+	}
+	return b.Res
+}
+
+// Blocks unrolls NETWORK.md's "The U-Net" into the sequence of blocks with
+// their widths, sizes and skip connections, the order every executor of the
+// network (this package's Runner, the GPU's) follows. c must be valid.
+func (c Config) Blocks() []Block {
+	var bs []Block
 	var stack []int   // indices of pushed blocks
 	h := c.InChannels // channels of h
 	res := c.Resolution
-	add := func(b block) {
-		b.res = res
-		if b.pop < 0 {
-			b.cin = h
+	add := func(b Block) {
+		b.Res = res
+		if b.Pop < 0 {
+			b.Cin = h
 		}
 		bs = append(bs, b)
-		h = b.cout
+		h = b.Cout
 	}
 	push := func() {
-		bs[len(bs)-1].push = true
+		bs[len(bs)-1].Push = true
 		stack = append(stack, len(bs)-1)
 	}
-	attn := func(name string) { add(block{kind: kindAttn, name: name, cout: h, pop: -1}) }
+	attn := func(name string) { add(Block{Kind: Attn, Name: name, Cout: h, Pop: -1}) }
 
-	add(block{kind: kindConvIn, name: "conv_in", cout: c.Channels, pop: -1})
+	add(Block{Kind: ConvIn, Name: "conv_in", Cout: c.Channels, Pop: -1})
 	push()
 	L := len(c.Mult)
 	for l := range L {
 		pre := "down." + strconv.Itoa(l)
 		for i := range c.ResBlocks {
-			add(block{kind: kindRes, name: pre + ".res." + strconv.Itoa(i), cout: c.width(l), pop: -1})
+			add(Block{Kind: Res, Name: pre + ".res." + strconv.Itoa(i), Cout: c.width(l), Pop: -1})
 			if slices.Contains(c.AttnResolutions, res) {
 				attn(pre + ".attn." + strconv.Itoa(i))
 			}
 			push()
 		}
 		if l < L-1 {
-			add(block{kind: kindDown, name: pre + ".down", cout: h, pop: -1})
+			add(Block{Kind: Down, Name: pre + ".down", Cout: h, Pop: -1})
 			push()
 			res /= 2
 		}
 	}
-	add(block{kind: kindRes, name: "mid.res1", cout: h, pop: -1})
+	add(Block{Kind: Res, Name: "mid.res1", Cout: h, Pop: -1})
 	attn("mid.attn")
-	add(block{kind: kindRes, name: "mid.res2", cout: h, pop: -1})
+	add(Block{Kind: Res, Name: "mid.res2", Cout: h, Pop: -1})
 	for l := L - 1; l >= 0; l-- {
 		pre := "up." + strconv.Itoa(l)
 		for i := range c.ResBlocks + 1 {
 			skip := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
-			add(block{kind: kindRes, name: pre + ".res." + strconv.Itoa(i), cin: h + bs[skip].cout, cout: c.width(l), pop: skip})
+			add(Block{Kind: Res, Name: pre + ".res." + strconv.Itoa(i), Cin: h + bs[skip].Cout, Cout: c.width(l), Pop: skip})
 			if slices.Contains(c.AttnResolutions, res) {
 				attn(pre + ".attn." + strconv.Itoa(i))
 			}
 		}
 		if l > 0 {
-			add(block{kind: kindUp, name: pre + ".up", cout: h, pop: -1})
+			add(Block{Kind: Up, Name: pre + ".up", Cout: h, Pop: -1})
 			res *= 2
 		}
 	}
-	add(block{kind: kindOut, cout: c.InChannels, pop: -1})
+	add(Block{Kind: Out, Cout: c.InChannels, Pop: -1})
 	return bs
 }

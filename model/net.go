@@ -2,7 +2,6 @@ package model
 
 import (
 	"fmt"
-	"math"
 )
 
 // Runner evaluates a Model: ε_θ(x, τ) and its vector–Jacobian product with
@@ -13,15 +12,12 @@ import (
 // not safe for concurrent use; the Model behind it is, so make one Runner
 // per goroutine.
 type Runner struct {
-	cfg    Config
-	w1, b1 []float32 // time.lin1
-	w2, b2 []float32 // time.lin2
-	emb    []float32 // sinusoidal embedding of t (C)
-	hid    []float32 // SiLU(lin1(emb)) (4C)
-	tact   []float32 // SiLU(temb), input of every ResBlock's temb Linear (4C)
-	steps  []step
-	x, dy  []float32 // float32 copies of Eps's x and VJP's v
-	ready  bool      // Eps has run
+	cfg   Config
+	time  *TimeTerms
+	tact  []float32 // SiLU(temb) of the latest Eps, read by every ResBlock (4C)
+	steps []step
+	x, dy []float32 // float32 copies of Eps's x and VJP's v
+	ready bool      // Eps has run
 }
 
 // layer is one block of the U-Net with its own activation buffers.
@@ -51,42 +47,34 @@ func (m *Model) NewRunner() *Runner {
 	C, dim := cfg.Channels, cfg.InChannels*cfg.Resolution*cfg.Resolution
 	r := &Runner{
 		cfg:  cfg,
-		w1:   m.param("time.lin1.weight"),
-		b1:   m.param("time.lin1.bias"),
-		w2:   m.param("time.lin2.weight"),
-		b2:   m.param("time.lin2.bias"),
-		emb:  make([]float32, C),
-		hid:  make([]float32, 4*C),
+		time: m.NewTimeTerms(),
 		tact: make([]float32, 4*C),
 		x:    make([]float32, dim),
 		dy:   make([]float32, dim),
 	}
-	for _, b := range cfg.blocks() {
-		s := step{pop: b.pop}
-		p := func(suffix string) []float32 { return m.param(b.name + suffix) }
-		outRes := b.res
-		switch b.kind {
-		case kindConvIn:
-			s.layer = newConvLayer(p(".weight"), p(".bias"), b.cin, b.cout, b.res, 1, false)
-		case kindDown:
-			s.layer = newConvLayer(p(".weight"), p(".bias"), b.cin, b.cout, b.res, 2, false)
-			outRes = convOut(b.res, 2)
-		case kindUp:
-			s.layer = newConvLayer(p(".weight"), p(".bias"), b.cin, b.cout, b.res, 1, true)
-			outRes = 2 * b.res
-		case kindRes:
-			s.layer = newResLayer(m, b, cfg.Groups, r.tact)
-		case kindAttn:
+	for _, b := range cfg.Blocks() {
+		s := step{pop: b.Pop}
+		p := func(suffix string) []float32 { return m.param(b.Name + suffix) }
+		switch b.Kind {
+		case ConvIn:
+			s.layer = newConvLayer(p(".weight"), p(".bias"), b.Cin, b.Cout, b.Res, 1, false)
+		case Down:
+			s.layer = newConvLayer(p(".weight"), p(".bias"), b.Cin, b.Cout, b.Res, 2, false)
+		case Up:
+			s.layer = newConvLayer(p(".weight"), p(".bias"), b.Cin, b.Cout, b.Res, 1, true)
+		case Res:
+			s.layer = newResLayer(m, b, cfg.Groups, r.time, r.tact)
+		case Attn:
 			s.layer = newAttnLayer(m, b, cfg.Groups, cfg.Heads)
-		case kindOut:
+		case Out:
 			s.layer = newGNConv(m.param("norm_out.weight"), m.param("norm_out.bias"),
-				m.param("conv_out.weight"), m.param("conv_out.bias"), b.cin, b.cout, b.res, cfg.Groups)
+				m.param("conv_out.weight"), m.param("conv_out.bias"), b.Cin, b.Cout, b.Res, cfg.Groups)
 		}
-		if b.pop >= 0 {
-			s.cat = make([]float32, b.cin*b.res*b.res)
+		if b.Pop >= 0 {
+			s.cat = make([]float32, b.Cin*b.Res*b.Res)
 		}
-		if b.push {
-			s.dskip = make([]float32, b.cout*outRes*outRes)
+		if b.Push {
+			s.dskip = make([]float32, b.Cout*b.OutRes()*b.OutRes())
 		}
 		r.steps = append(r.steps, s)
 	}
@@ -106,7 +94,7 @@ func (r *Runner) Eps(dst, x []float64, tau float64) {
 	for i, v := range x {
 		r.x[i] = float32(v)
 	}
-	r.embed(tau)
+	copy(r.tact, r.time.Embed(tau))
 	h := r.x
 	for i := range r.steps {
 		s := &r.steps[i]
@@ -158,24 +146,6 @@ func (r *Runner) VJP(dst, v []float64) {
 	for i, x := range g {
 		dst[i] = float64(x)
 	}
-}
-
-// embed sets tact = SiLU(temb(τ)): the sinusoidal embedding of
-// t = TimeScale·τ, cos first, e_k = cos(t·f_k), e_{half+k} = sin(t·f_k) with
-// f_k = exp(−ln(10000)·k/half) (computed in float64, then rounded), through
-// Linear(C→4C), SiLU, Linear(4C→4C).
-func (r *Runner) embed(tau float64) {
-	half := r.cfg.Channels / 2
-	t := r.cfg.TimeScale * tau
-	for k := range half {
-		f := math.Exp(-math.Log(10000) * float64(k) / float64(half))
-		r.emb[k] = float32(math.Cos(t * f))
-		r.emb[half+k] = float32(math.Sin(t * f))
-	}
-	linear(r.hid, r.emb, r.w1, r.b1)
-	silu(r.hid, r.hid)
-	linear(r.tact, r.hid, r.w2, r.b2)
-	silu(r.tact, r.tact)
 }
 
 // convLayer is Conv3×3 with bias: conv_in (stride 1), a Downsample
@@ -266,27 +236,27 @@ func (u *gnConv) backward(dy []float32) []float32 {
 // return skip(x) + gnConv₂(h), skip being Conv1×1 when cin ≠ cout.
 type resLayer struct {
 	u1, u2       *gnConv
-	tw, tb       []float32 // the temb Linear
-	sw, sb       []float32 // the skip Conv1×1, nil for the identity
-	tact         []float32 // the Runner's SiLU(temb)
-	tproj        []float32 // Linear(SiLU(temb)), added to every pixel of channel o
+	time         *TimeTerms // the Runner's, for the temb Linear
+	name         string     // the block's parameter prefix
+	sw, sb       []float32  // the skip Conv1×1, nil for the identity
+	tact         []float32  // the Runner's SiLU(temb)
+	tproj        []float32  // Linear(SiLU(temb)), added to every pixel of channel o
 	cin, cout, n int
 	x, out, dx   []float32
 }
 
-func newResLayer(m *Model, b block, groups int, tact []float32) *resLayer {
-	p := func(suffix string) []float32 { return m.param(b.name + suffix) }
+func newResLayer(m *Model, b Block, groups int, time *TimeTerms, tact []float32) *resLayer {
+	p := func(suffix string) []float32 { return m.param(b.Name + suffix) }
 	l := &resLayer{
-		u1:   newGNConv(p(".norm1.weight"), p(".norm1.bias"), p(".conv1.weight"), p(".conv1.bias"), b.cin, b.cout, b.res, groups),
-		u2:   newGNConv(p(".norm2.weight"), p(".norm2.bias"), p(".conv2.weight"), p(".conv2.bias"), b.cout, b.cout, b.res, groups),
-		tw:   p(".temb.weight"),
-		tb:   p(".temb.bias"),
-		tact: tact, tproj: make([]float32, b.cout),
-		cin: b.cin, cout: b.cout, n: b.res * b.res,
-		out: make([]float32, b.cout*b.res*b.res),
-		dx:  make([]float32, b.cin*b.res*b.res),
+		u1:   newGNConv(p(".norm1.weight"), p(".norm1.bias"), p(".conv1.weight"), p(".conv1.bias"), b.Cin, b.Cout, b.Res, groups),
+		u2:   newGNConv(p(".norm2.weight"), p(".norm2.bias"), p(".conv2.weight"), p(".conv2.bias"), b.Cout, b.Cout, b.Res, groups),
+		time: time, name: b.Name,
+		tact: tact, tproj: make([]float32, b.Cout),
+		cin: b.Cin, cout: b.Cout, n: b.Res * b.Res,
+		out: make([]float32, b.Cout*b.Res*b.Res),
+		dx:  make([]float32, b.Cin*b.Res*b.Res),
 	}
-	if b.cin != b.cout {
+	if b.Cin != b.Cout {
 		l.sw, l.sb = p(".skip.weight"), p(".skip.bias")
 	}
 	return l
@@ -295,7 +265,7 @@ func newResLayer(m *Model, b block, groups int, tact []float32) *resLayer {
 func (l *resLayer) forward(x []float32) []float32 {
 	l.x = x
 	h := l.u1.forward(x)
-	linear(l.tproj, l.tact, l.tw, l.tb)
+	l.time.Project(l.tproj, l.tact, l.name)
 	for o, t := range l.tproj {
 		for p := range l.n {
 			h[o*l.n+p] += t
@@ -339,9 +309,9 @@ type attnLayer struct {
 	dqkv, ds, out, dx           []float32
 }
 
-func newAttnLayer(m *Model, b block, groups, heads int) *attnLayer {
-	p := func(suffix string) []float32 { return m.param(b.name + suffix) }
-	ch, n := b.cin, b.res*b.res
+func newAttnLayer(m *Model, b Block, groups, heads int) *attnLayer {
+	p := func(suffix string) []float32 { return m.param(b.Name + suffix) }
+	ch, n := b.Cin, b.Res*b.Res
 	return &attnLayer{
 		gamma: p(".norm.weight"), beta: p(".norm.bias"),
 		qw: p(".qkv.weight"), qb: p(".qkv.bias"),
