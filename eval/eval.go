@@ -172,7 +172,19 @@ func restoreOne(c Config, t Task, k Key, op operator.Operator, y []float64, i ui
 		return imaging.Resize(y, restore.Channels, s, s, c.Res, c.Res), nil
 	}
 	o := c.Options(t, sampler.Method(k.Method), k.Steps)
-	return restore.Run(c.Backend(), op, y, t.SigmaY, o, c.Seed+i, nil)
+	b := c.Backend()
+	x, err := restore.Run(b, op, y, t.SigmaY, o, c.Seed+i, nil)
+	// Backends that keep device copies of operators (the GPU's) release
+	// this image's: every image gets an operator of its own.
+	if f, ok := b.(forgetter); ok {
+		f.Forget(op)
+	}
+	return x, err
+}
+
+// forgetter is implemented by backends that cache per-operator state.
+type forgetter interface {
+	Forget(op operator.Operator)
 }
 
 // Observation returns what a person would see of image i's measurement, as

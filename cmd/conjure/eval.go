@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"conjure/cpu"
 	"conjure/eval"
 	"conjure/imaging"
 	"conjure/restore"
@@ -34,9 +33,6 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	if *data == "" || *out == "" {
 		return errors.New("--data and --out are required")
-	}
-	if *backend != "cpu" {
-		return fmt.Errorf("--backend %s: the GPU backend is not built yet; use --backend cpu", *backend)
 	}
 	cfg := eval.Config{Seed: *seed}
 	for _, n := range split(*tasks) {
@@ -67,8 +63,12 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if cfg.Images, err = eval.LoadImages(*data, cfg.Res, *limit); err != nil {
 		return err
 	}
-	net := m.NewRunner()
-	cfg.Backend = func() sampler.Backend { return cpu.New(net) }
+	b, closeBackend, err := openBackend(*backend, m)
+	if err != nil {
+		return err
+	}
+	defer closeBackend()
+	cfg.Backend = func() sampler.Backend { return b }
 	cfg.Options = func(t eval.Task, meth sampler.Method, n int) sampler.Options { return restore.Options(t.Base, meth, n) }
 	cfg.Progress = func(done, total int, what string) {
 		fmt.Fprintf(stderr, "\reval %s %d/%d (%s)%s", bar(done, total), done, total, what, strings.Repeat(" ", 8))
@@ -76,8 +76,8 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintln(stderr)
 		}
 	}
-	rows, err := eval.Run(cfg, *keep)
-	if err != nil {
+	var rows []*eval.Row
+	if err := guard(func() (err error) { rows, err = eval.Run(cfg, *keep); return err }); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {

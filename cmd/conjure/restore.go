@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"conjure/cpu"
 	"conjure/imaging"
 	"conjure/metrics"
 	"conjure/model"
@@ -125,9 +124,6 @@ func runRestore(args []string, stdout, stderr io.Writer) error {
 	if !(f.sigmaY >= 0) || math.IsInf(f.sigmaY, 0) {
 		return fmt.Errorf("--sigma-y %v: need a finite value ≥ 0", f.sigmaY)
 	}
-	if f.backend == "gpu" {
-		return errors.New("--backend gpu: the GPU backend is not built yet; use --backend cpu")
-	}
 	m, err := loadModel(f.model)
 	if err != nil {
 		return err
@@ -163,10 +159,18 @@ func runRestore(args []string, stdout, stderr io.Writer) error {
 		}
 		y = restore.Measurement(op, obs)
 	}
-	b := cpu.New(m.NewRunner())
+	b, closeBackend, err := openBackend(f.backend, m)
+	if err != nil {
+		return err
+	}
+	defer closeBackend()
 	start := time.Now()
-	x, err := restore.Run(b, op, y, f.sigmaY, o, f.seed, func(s sampler.Step) {
-		fmt.Fprintf(stderr, "step %d/%d\n", s.I, s.N)
+	var x []float64
+	err = guard(func() (err error) {
+		x, err = restore.Run(b, op, y, f.sigmaY, o, f.seed, func(s sampler.Step) {
+			fmt.Fprintf(stderr, "step %d/%d\n", s.I, s.N)
+		})
+		return err
 	})
 	if err != nil {
 		return err
