@@ -4,6 +4,9 @@ import (
 	"math"
 	"runtime"
 	"sync"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
 )
 
 // The ops below work on planar float32 tensors (see the package doc) and
@@ -50,103 +53,125 @@ func taps(n, no, s, k int) (lo, hi int) {
 	return lo, max(lo, min(no, (n-k)/s+1))
 }
 
-// axpy sets y[i·incY] += a·x[i·incX] for i in [0, n), as BLAS saxpy does:
-// the inner loop of every convolution, one weight times one row.
-func axpy(n int, a float32, x []float32, incX int, y []float32, incY int) {
-	if incX == 1 && incY == 1 {
-		x, y = x[:n], y[:n] // lets the compiler drop the bounds checks
-		for i, v := range x {
-			y[i] += a * v
-		}
-		return
+// blas32 is gonum's pure-Go BLAS: blocked, parallel over cores, with
+// assembly kernels on amd64 and arm64. Every convolution is one Sgemm.
+var blas32 gonum.Implementation
+
+// colPool recycles the im2col scratch matrices of conv3x3 and its VJP (a few
+// MB at 64×64), so a Runner allocates nothing per call in steady state.
+var colPool sync.Pool
+
+// scratch returns a float32 slice of length n from colPool; put it back with
+// colPool.Put when done.
+func scratch(n int) *[]float32 {
+	if p, ok := colPool.Get().(*[]float32); ok && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
 	}
-	for i := range n {
-		y[i*incY] += a * x[i*incX]
-	}
+	s := make([]float32, n)
+	return &s
 }
 
 // conv3x3 sets dst (cout, ho, wo) to the 3×3 convolution of x (cin, h, w)
 // with stride s and zero padding 1, plus bias:
 //
 //	dst[o, y, x] = b[o] + Σ_c Σ_ky Σ_kx wt[o, c, ky, kx] · x[c, s·y + ky − 1, s·x + kx − 1]
+//
+// as one matrix product: wt (cout, 9·cin) times the im2col matrix of x.
 func conv3x3(dst, x, wt, b []float32, cin, h, w, cout, s int) {
-	ho, wo := convOut(h, s), convOut(w, s)
-	gather := func(n int, k float32, xr, yr []float32) { axpy(n, k, xr, s, yr, 1) }
-	parallelFor(cout, func(o int) {
-		y := dst[o*ho*wo : (o+1)*ho*wo]
-		for i := range y {
-			y[i] = b[o]
-		}
-		for c := range cin {
-			convTaps(x[c*h*w:(c+1)*h*w], y, wt[(o*cin+c)*9:(o*cin+c+1)*9], h, w, s, gather)
-		}
-	})
+	n := convOut(h, s) * convOut(w, s)
+	col := scratch(9 * cin * n)
+	defer colPool.Put(col)
+	im2col(*col, x, cin, h, w, s)
+	for o := range cout {
+		fill(dst[o*n:(o+1)*n], b[o])
+	}
+	blas32.Sgemm(blas.NoTrans, blas.NoTrans, cout, n, 9*cin, 1, wt, 9*cin, *col, n, 1, dst, n)
 }
 
 // conv3x3VJP sets dx (cin, h, w) to the gradient of conv3x3's input given
 // dy (cout, ho, wo), the gradient of its output: the transposed convolution
-// with the same weights, visiting the same taps as conv3x3 but scattering,
+// with the same weights,
 //
 //	dx[c, i, j] = Σ_o Σ_{y, x, ky, kx : s·y+ky−1 = i, s·x+kx−1 = j} wt[o, c, ky, kx] · dy[o, y, x]
+//
+// computed as wtᵀ·dy, a gradient of the im2col matrix, folded back.
 func conv3x3VJP(dx, dy, wt []float32, cin, h, w, cout, s int) {
+	n := convOut(h, s) * convOut(w, s)
+	col := scratch(9 * cin * n)
+	defer colPool.Put(col)
+	blas32.Sgemm(blas.Trans, blas.NoTrans, 9*cin, n, cout, 1, wt, 9*cin, dy, n, 0, *col, n)
+	col2im(dx, *col, cin, h, w, s)
+}
+
+// im2col sets col (9·cin, ho·wo) so that row (c, ky, kx) holds, for every
+// output pixel, the input x (cin, h, w) its tap (ky, kx) reads with stride s
+// and zero padding 1 — zero where the tap falls in the padding.
+func im2col(col, x []float32, cin, h, w, s int) {
 	ho, wo := convOut(h, s), convOut(w, s)
-	scatter := func(n int, k float32, xr, yr []float32) { axpy(n, k, yr, 1, xr, s) }
 	parallelFor(cin, func(c int) {
-		xc := dx[c*h*w : (c+1)*h*w]
-		clear(xc)
-		for o := range cout {
-			convTaps(xc, dy[o*ho*wo:(o+1)*ho*wo], wt[(o*cin+c)*9:(o*cin+c+1)*9], h, w, s, scatter)
+		xc := x[c*h*w : (c+1)*h*w]
+		for k := range 9 {
+			ky, kx := k/3, k%3
+			row := col[(c*9+k)*ho*wo : (c*9+k+1)*ho*wo]
+			clear(row)
+			ylo, yhi := taps(h, ho, s, ky)
+			xlo, xhi := taps(w, wo, s, kx)
+			for oy := ylo; oy < yhi; oy++ {
+				in := xc[(oy*s+ky-1)*w:]
+				out := row[oy*wo : (oy+1)*wo]
+				for ox := xlo; ox < xhi; ox++ {
+					out[ox] = in[ox*s+kx-1]
+				}
+			}
 		}
 	})
 }
 
-// convTaps walks the 3×3, stride-s, padding-1 convolution of one input
-// channel xc (h, w) into one output channel yc (ho, wo) with the 3×3
-// kernel k. For each tap (ky, kx) and each output row whose input row is
-// inside the image, it calls f with the tap's weight and the row pair it
-// connects: inputs xr[j·s] feed outputs yr[j] for j < n. Taps that would
-// read the zero padding are skipped.
-func convTaps(xc, yc, k []float32, h, w, s int, f func(n int, k float32, xr, yr []float32)) {
+// col2im is im2col's adjoint: it sets dx (cin, h, w) to the sum, over every
+// tap, of the entries of col (9·cin, ho·wo) that im2col copied from each
+// input pixel.
+func col2im(dx, col []float32, cin, h, w, s int) {
 	ho, wo := convOut(h, s), convOut(w, s)
-	for ky := range 3 {
-		ylo, yhi := taps(h, ho, s, ky)
-		for kx := range 3 {
+	parallelFor(cin, func(c int) {
+		xc := dx[c*h*w : (c+1)*h*w]
+		clear(xc)
+		for k := range 9 {
+			ky, kx := k/3, k%3
+			row := col[(c*9+k)*ho*wo : (c*9+k+1)*ho*wo]
+			ylo, yhi := taps(h, ho, s, ky)
 			xlo, xhi := taps(w, wo, s, kx)
-			if xlo == xhi {
-				continue
-			}
 			for oy := ylo; oy < yhi; oy++ {
-				iy := oy*s + ky - 1
-				f(xhi-xlo, k[ky*3+kx], xc[iy*w+xlo*s+kx-1:(iy+1)*w], yc[oy*wo+xlo:(oy+1)*wo])
+				out := xc[(oy*s+ky-1)*w:]
+				in := row[oy*wo : (oy+1)*wo]
+				for ox := xlo; ox < xhi; ox++ {
+					out[ox*s+kx-1] += in[ox]
+				}
 			}
 		}
+	})
+}
+
+// fill sets every element of v to a.
+func fill(v []float32, a float32) {
+	for i := range v {
+		v[i] = a
 	}
 }
 
 // conv1x1 sets dst (cout, n) to wt·x + b for x (cin, n) and wt (cout, cin):
 // dst[o, p] = b[o] + Σ_c wt[o, c]·x[c, p].
 func conv1x1(dst, x, wt, b []float32, cin, n, cout int) {
-	parallelFor(cout, func(o int) {
-		y := dst[o*n : (o+1)*n]
-		for i := range y {
-			y[i] = b[o]
-		}
-		for c := range cin {
-			axpy(n, wt[o*cin+c], x[c*n:], 1, y, 1)
-		}
-	})
+	for o := range cout {
+		fill(dst[o*n:(o+1)*n], b[o])
+	}
+	blas32.Sgemm(blas.NoTrans, blas.NoTrans, cout, n, cin, 1, wt, cin, x, n, 1, dst, n)
 }
 
 // conv1x1VJP sets dx (cin, n) = wtᵀ·dy for dy (cout, n):
 // dx[c, p] = Σ_o wt[o, c]·dy[o, p].
 func conv1x1VJP(dx, dy, wt []float32, cin, n, cout int) {
-	parallelFor(cin, func(c int) {
-		xc := dx[c*n : (c+1)*n]
-		clear(xc)
-		for o := range cout {
-			axpy(n, wt[o*cin+c], dy[o*n:], 1, xc, 1)
-		}
-	})
+	blas32.Sgemm(blas.Trans, blas.NoTrans, cin, n, cout, 1, wt, cin, dy, n, 0, dx, n)
 }
 
 // linear sets dst = wt·x + b for wt (len(dst), len(x)). It only acts on the
