@@ -19,17 +19,22 @@ type Image struct {
 	X    []float64 // planar 3×R×R in [−1, 1]
 }
 
-// LoadImages reads up to limit images (all when limit ≤ 0) from path — a
-// directory of PNG/JPEG files, taken in name order, or a tar archive of them
-// (the UTKFace shards), taken in archive order — as planar R×R images
-// (centre square, antialiased resize).
-func LoadImages(path string, res, limit int) ([]Image, error) {
+// LoadImages reads up to limit images (all when limit ≤ 0), after skipping
+// the first skip, from path — a directory of PNG/JPEG files, taken in name
+// order, or a tar archive of them (the UTKFace shards), taken in archive
+// order — as planar R×R images (centre square, antialiased resize). Skipping
+// lets a sweep tune on other images than the report measures.
+func LoadImages(path string, res, skip, limit int) ([]Image, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
 	var imgs []Image
+	seen := 0
 	add := func(name string, r io.ReadSeeker) error {
+		if seen++; seen <= skip {
+			return nil
+		}
 		img, err := imaging.Decode(r)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)

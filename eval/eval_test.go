@@ -88,21 +88,28 @@ func TestLoadImagesDirAndTar(t *testing.T) {
 	if err := os.WriteFile(shard, tb.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	fromDir, err := LoadImages(dir, 16, 2)
+	fromDir, err := LoadImages(dir, 16, 0, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(fromDir) != 2 || fromDir[0].Name != "a.png" || len(fromDir[0].X) != 3*16*16 {
 		t.Errorf("directory: got %d images, first %q", len(fromDir), fromDir[0].Name)
 	}
-	fromTar, err := LoadImages(shard, 16, 0)
+	fromTar, err := LoadImages(shard, 16, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(fromTar) != 3 || fromTar[0].Name != "b.png" {
 		t.Errorf("tar: got %d images, first %q", len(fromTar), fromTar[0].Name)
 	}
-	if _, err := LoadImages(t.TempDir(), 16, 0); err == nil {
+	skipped, err := LoadImages(shard, 16, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(skipped) != 1 || skipped[0].Name != "a.png" {
+		t.Errorf("tar, skip 1 limit 1: got %d images, first %q", len(skipped), skipped[0].Name)
+	}
+	if _, err := LoadImages(t.TempDir(), 16, 0, 0); err == nil {
 		t.Error("empty directory accepted")
 	}
 }

@@ -39,22 +39,6 @@ const (
 // Channels is the number of colour channels of every task's image.
 const Channels = 3
 
-// Preset holds a task's default sampler settings.
-type Preset struct {
-	W, Lambda, Tau0 float64
-}
-
-// presets are the defaults until the evaluation sweep replaces them: the
-// paper's only documented setting (w = 15, λ = 0, τ₀ = 0.4; ALGORITHM.md
-// §3.7), used for every task.
-var presets = map[Task]Preset{
-	SR4:     {W: 15, Lambda: 0, Tau0: 0.4},
-	SR4Box:  {W: 15, Lambda: 0, Tau0: 0.4},
-	Inpaint: {W: 15, Lambda: 0, Tau0: 0.4},
-	Deblur:  {W: 15, Lambda: 0, Tau0: 0.4},
-	Gray:    {W: 15, Lambda: 0, Tau0: 0.4},
-}
-
 // ParseTask returns the Task named s.
 func ParseTask(s string) (Task, error) {
 	if t := Task(s); slices.Contains(Tasks, t) {
@@ -62,18 +46,6 @@ func ParseTask(s string) (Task, error) {
 	}
 	return "", fmt.Errorf("unknown task %q (want one of %v)", s, Tasks)
 }
-
-// Options returns the sampler options for task t with method m and n steps,
-// from the task's preset.
-func Options(t Task, m sampler.Method, n int) sampler.Options {
-	p := presets[t]
-	o := sampler.DefaultOptions(m)
-	o.Steps, o.W, o.Lambda, o.Tau0 = n, p.W, p.Lambda, p.Tau0
-	return o
-}
-
-// PresetFor returns the default settings of task t.
-func PresetFor(t Task) Preset { return presets[t] }
 
 // ObservedSide returns the side of the image a person supplies for task t
 // when the model works at resolution r: r/4 for super-resolution, r otherwise.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,70 +13,110 @@ import (
 
 	"conjure/eval"
 	"conjure/imaging"
+	"conjure/models"
 	"conjure/restore"
 	"conjure/sampler"
 )
 
-func runEval(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("eval", "eval --data DIR|SHARD.tar --out DIR [--tasks …] [--methods …] [--steps 5,10,20] [--limit N]", stderr)
-	data := fs.String("data", "", "evaluation images: a directory of PNG/JPEG files or a tar shard of them")
-	out := fs.String("out", "", "output `DIR` for report.md and the montages")
-	tasks := fs.String("tasks", allTasks(), "comma-separated tasks")
-	methods := fs.String("methods", strings.Join(eval.Methods, ","), "comma-separated methods")
-	steps := fs.String("steps", "5,10,20", "comma-separated step counts")
-	limit := fs.Int("limit", 0, "use only the first N images (0: all)")
-	keep := fs.Int("keep", 4, "images per montage")
-	seed := fs.Uint64("seed", 0, "seed of masks, measurement noise and initial noise")
-	backend := fs.String("backend", "cpu", "where to run: cpu or gpu")
-	modelPath := fs.String("model", "", "weight `FILE` (default: the shipped model)")
-	if err := parse(fs, args); err != nil {
-		return err
+// evalFlags are the flags eval and sweep share: the images, tasks, step
+// counts, seed, model and backend.
+type evalFlags struct {
+	data, tasks, steps, backend, model *string
+	limit, skip                        *int
+	seed                               *uint64
+}
+
+func addEvalFlags(fs *flag.FlagSet) *evalFlags {
+	return &evalFlags{
+		data:    fs.String("data", "", "evaluation images: a directory of PNG/JPEG files or a tar shard of them"),
+		tasks:   fs.String("tasks", allTasks(), "comma-separated tasks"),
+		steps:   fs.String("steps", "5,10,20", "comma-separated step counts"),
+		limit:   fs.Int("limit", 0, "use only the first N images (0: all)"),
+		skip:    fs.Int("skip", 0, "skip the first N images (a sweep tunes on others than a report measures)"),
+		seed:    fs.Uint64("seed", 0, "seed of masks, measurement noise and initial noise"),
+		backend: fs.String("backend", "cpu", "where to run: cpu or gpu"),
+		model:   fs.String("model", "", "weight `FILE` (default: the shipped model)"),
 	}
-	if *data == "" || *out == "" {
-		return errors.New("--data and --out are required")
+}
+
+// config loads the model and images and opens the backend; call the
+// returned function when done with it.
+func (f *evalFlags) config(stderr io.Writer) (eval.Config, func(), error) {
+	cfg := eval.Config{Seed: *f.seed}
+	if *f.data == "" {
+		return cfg, nil, errors.New("--data is required")
 	}
-	cfg := eval.Config{Seed: *seed}
-	for _, n := range split(*tasks) {
+	for _, n := range split(*f.tasks) {
 		t, err := eval.LookupTask(n)
 		if err != nil {
-			return err
+			return cfg, nil, err
 		}
 		cfg.Tasks = append(cfg.Tasks, t)
 	}
-	for _, m := range split(*methods) {
-		if !slices.Contains(eval.Methods, m) {
-			return fmt.Errorf("unknown method %q (want some of %v)", m, eval.Methods)
-		}
-		cfg.Methods = append(cfg.Methods, m)
-	}
-	for _, s := range split(*steps) {
+	for _, s := range split(*f.steps) {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
-			return fmt.Errorf("--steps %q: want positive integers", s)
+			return cfg, nil, fmt.Errorf("--steps %q: want positive integers", s)
 		}
 		cfg.Steps = append(cfg.Steps, n)
 	}
-	m, err := loadModel(*modelPath)
+	m, err := loadModel(*f.model)
 	if err != nil {
-		return err
+		return cfg, nil, err
 	}
 	cfg.Res = m.Config().Resolution
-	if cfg.Images, err = eval.LoadImages(*data, cfg.Res, *limit); err != nil {
-		return err
+	if cfg.Images, err = eval.LoadImages(*f.data, cfg.Res, *f.skip, *f.limit); err != nil {
+		return cfg, nil, err
 	}
-	b, closeBackend, err := openBackend(*backend, m)
+	b, closeBackend, err := openBackend(*f.backend, m)
 	if err != nil {
-		return err
+		return cfg, nil, err
 	}
-	defer closeBackend()
 	cfg.Backend = func() sampler.Backend { return b }
-	cfg.Options = func(t eval.Task, meth sampler.Method, n int) sampler.Options { return restore.Options(t.Base, meth, n) }
 	cfg.Progress = func(done, total int, what string) {
-		fmt.Fprintf(stderr, "\reval %s %d/%d (%s)%s", bar(done, total), done, total, what, strings.Repeat(" ", 8))
+		fmt.Fprintf(stderr, "\r%s %d/%d (%s)%s", bar(done, total), done, total, what, strings.Repeat(" ", 8))
 		if done == total {
 			fmt.Fprintln(stderr)
 		}
 	}
+	return cfg, closeBackend, nil
+}
+
+// header describes the run for a report.
+func (f *evalFlags) header(cmd string, args []string, images int) eval.Header {
+	name := *f.model
+	if name == "" {
+		name = "models/" + models.DefaultName + " (shipped)"
+	}
+	return eval.Header{Model: name, Data: *f.data, Images: images, Seed: *f.seed, Command: "conjure " + cmd + " " + strings.Join(args, " ")}
+}
+
+func runEval(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("eval", "eval --data DIR|SHARD.tar --out DIR [--tasks …] [--methods …] [--steps 5,10,20] [--skip N] [--limit N]", stderr)
+	ef := addEvalFlags(fs)
+	out := fs.String("out", "", "output `DIR` for report.md and the montages")
+	methods := fs.String("methods", strings.Join(eval.Methods, ","), "comma-separated methods")
+	keep := fs.Int("keep", 4, "images per montage")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return errors.New("--out is required")
+	}
+	var meths []string
+	for _, m := range split(*methods) {
+		if !slices.Contains(eval.Methods, m) {
+			return fmt.Errorf("unknown method %q (want some of %v)", m, eval.Methods)
+		}
+		meths = append(meths, m)
+	}
+	cfg, closeBackend, err := ef.config(stderr)
+	if err != nil {
+		return err
+	}
+	defer closeBackend()
+	cfg.Methods = meths
+	cfg.Options = func(t eval.Task, meth sampler.Method, n int) sampler.Options { return restore.Options(t.Base, meth, n) }
 	var rows []*eval.Row
 	if err := guard(func() (err error) { rows, err = eval.Run(cfg, *keep); return err }); err != nil {
 		return err
@@ -83,24 +124,11 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	name := *modelPath
-	if name == "" {
-		name = "models/face64.safetensors (shipped)"
-	}
-	f, err := os.Create(filepath.Join(*out, "report.md"))
-	if err != nil {
+	err = writeFile(filepath.Join(*out, "report.md"), func(w io.Writer) error {
+		return eval.WriteReport(io.MultiWriter(w, stdout), ef.header("eval", args, len(cfg.Images)), rows)
+	})
+	if err != nil || *keep == 0 {
 		return err
-	}
-	h := eval.Header{Model: name, Data: *data, Images: len(cfg.Images), Seed: *seed, Command: "conjure eval " + strings.Join(args, " ")}
-	if err := eval.WriteReport(io.MultiWriter(f, stdout), h, rows); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if *keep == 0 {
-		return nil
 	}
 	for _, t := range cfg.Tasks {
 		img, err := eval.Montage(t, cfg, rows, 2)
@@ -112,6 +140,20 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// writeFile creates path and writes it with write, reporting the first
+// error of writing or closing.
+func writeFile(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Close()
 }
 
 func allTasks() string {

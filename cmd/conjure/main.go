@@ -5,6 +5,7 @@
 //
 //	conjure restore --task TASK --input IN.png --out OUT.png [flags]
 //	conjure eval --data DIR --out DIR [flags]
+//	conjure sweep --data DIR --out DIR [flags]
 //	conjure toy --problem FILE.json
 //
 // Run "conjure COMMAND --help" for a command's flags.
@@ -29,6 +30,7 @@ type command struct {
 var commands = []command{
 	{"restore", "restore a photo (or degrade and restore it with --simulate)", runRestore},
 	{"eval", "measure every task and method on held-out images; write a report", runEval},
+	{"sweep", "tune w, λ, τ₀ per task and step count; write the chosen presets", runSweep},
 	{"toy", "run a sampler on a Gaussian toy problem and print the final state", runToy},
 }
 

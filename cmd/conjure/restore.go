@@ -27,13 +27,14 @@ Without --simulate, IN.png is the observation: an (R/4)×(R/4) image for sr4/sr4
 resolution), an R×R image plus --mask (white = keep, black = fill) for inpaint, an R×R image for deblur
 and gray. With --simulate, IN.png is the ground truth: the task degrades it, Conjure restores it and
 prints {"psnr", "ssim", "ms", "steps", "method"} (PSNR and SSIM on [0,1] RGB). Images of another size
-are centre-cropped and resized. Per-task defaults of w, λ, τ₀:`
+are centre-cropped and resized. w, λ, τ₀ default to the sweep's presets for the task, method and
+step count (restore/presets.json, docs/EVALUATION.md); for C-ΠGDM at 5 steps:`
 
 func restoreUsage() string {
 	var b strings.Builder
 	b.WriteString(restoreSynopsis)
 	for _, t := range restore.Tasks {
-		p := restore.PresetFor(t)
+		p := restore.PresetFor(sampler.CPiGDM, t, 5)
 		fmt.Fprintf(&b, "\n  %-8s w=%g lambda=%g tau0=%g", t, p.W, p.Lambda, p.Tau0)
 	}
 	return b.String()

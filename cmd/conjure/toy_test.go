@@ -17,7 +17,7 @@ func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
-func writeFile(t *testing.T, body string) string {
+func writeProblem(t *testing.T, body string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "problem.json")
 	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
@@ -28,7 +28,7 @@ func writeFile(t *testing.T, body string) string {
 
 // T-B of ALGORITHM.md §6.6 through the command line, λ = 0.3, w = 2, N = 10.
 func TestToyCommandTB(t *testing.T) {
-	p := writeFile(t, `{"method": "cpigdm", "H": [[1,1,0,0],[0,1,-1,0.5]], "mean": [0.1,-0.2,0.3,0],
+	p := writeProblem(t, `{"method": "cpigdm", "H": [[1,1,0,0],[0,1,-1,0.5]], "mean": [0.1,-0.2,0.3,0],
 	 "cov": [[1,0.3,0,0],[0.3,0.8,0.1,0],[0,0.1,0.5,0.2],[0,0,0.2,1.2]], "y": [0.7,-0.4], "z": [0.5,-0.5,1.0,-1.5],
 	 "lambda": 0.3, "w": 2.0, "steps": 10, "tau0": 0.4, "tau_end": 0.001, "sigma_y": 0.0}`)
 	code, stdout, stderr := runCLI(t, "toy", "--problem", p)
@@ -66,7 +66,7 @@ func TestToyCommandRejectsBadInput(t *testing.T) {
 		"ragged H":          `{"method": "cpigdm", "H": [[1,0],[1]], "mean": [0,0], "cov": [[1,0],[0,1]], "y": [0.1,0.2], "z": [0.3,-0.4]}`,
 	}
 	for name, body := range cases {
-		code, stdout, stderr := runCLI(t, "toy", "--problem", writeFile(t, body))
+		code, stdout, stderr := runCLI(t, "toy", "--problem", writeProblem(t, body))
 		if code != 2 || stdout != "" || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || stderr == "" {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit 2 and one line on stderr", name, code, stdout, stderr)
 		}

@@ -1,0 +1,140 @@
+package eval
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+
+	"conjure/restore"
+	"conjure/sampler"
+)
+
+// Trial is the result of one sweep point: a method at one setting of
+// (w, λ, τ₀) and one step count, on one task.
+type Trial struct {
+	Task                    string
+	Method                  sampler.Method
+	Steps                   int
+	Point                   restore.Preset
+	PSNR, SSIM, Consistency Summary
+	Best                    bool // the point the sweep chose for this method, base task and step count
+}
+
+// Sweep runs every method of methods at every point on every task and step
+// count of c (c.Methods and c.Options are ignored) and returns the trials in
+// report order with the presets it chose: for each method, base task and
+// step count, the point with the highest mean PSNR, averaged over the
+// evaluation tasks that share the base task (inpaint-box and inpaint-free
+// both tune inpaint). Ties keep the earlier point.
+func Sweep(c Config, methods []sampler.Method, points []restore.Preset) ([]*Trial, restore.Presets, error) {
+	if len(points) == 0 || len(methods) == 0 {
+		return nil, nil, fmt.Errorf("sweep: need at least one method and one point")
+	}
+	total := len(c.Tasks) * len(c.Steps) * len(methods) * len(points) * len(c.Images)
+	offset := 0
+	progress := c.Progress
+	var trials []*Trial
+	for _, t := range c.Tasks {
+		for _, m := range methods {
+			for _, n := range c.Steps {
+				for _, p := range points {
+					run := c
+					run.Tasks, run.Methods, run.Steps = []Task{t}, []string{string(m)}, []int{n}
+					run.Options = func(Task, sampler.Method, int) sampler.Options {
+						o := sampler.DefaultOptions(m)
+						o.Steps, o.W, o.Lambda, o.Tau0 = n, p.W, p.Lambda, p.Tau0
+						return o
+					}
+					run.Progress = func(done, _ int, what string) {
+						if progress != nil {
+							progress(offset+done, total, fmt.Sprintf("%s w=%g λ=%g τ₀=%g", what, p.W, p.Lambda, p.Tau0))
+						}
+					}
+					rows, err := Run(run, 0)
+					if err != nil {
+						return nil, nil, err
+					}
+					offset += len(c.Images)
+					ps, ss, cs := rows[0].Summaries()
+					trials = append(trials, &Trial{Task: t.Name, Method: m, Steps: n, Point: p, PSNR: ps, SSIM: ss, Consistency: cs})
+				}
+			}
+		}
+	}
+	return trials, choose(trials, c.Tasks), nil
+}
+
+// choose marks and returns the best point per method, base task and steps.
+func choose(trials []*Trial, tasks []Task) restore.Presets {
+	base := map[string]restore.Task{}
+	for _, t := range tasks {
+		base[t.Name] = t.Base
+	}
+	type group struct {
+		m sampler.Method
+		t restore.Task
+		n int
+	}
+	type score struct {
+		sum   float64
+		count int
+	}
+	scores := map[group]map[restore.Preset]*score{}
+	var order []group
+	for _, tr := range trials {
+		g := group{tr.Method, base[tr.Task], tr.Steps}
+		if scores[g] == nil {
+			scores[g] = map[restore.Preset]*score{}
+			order = append(order, g)
+		}
+		if scores[g][tr.Point] == nil {
+			scores[g][tr.Point] = &score{}
+		}
+		scores[g][tr.Point].sum += tr.PSNR.Mean
+		scores[g][tr.Point].count++
+	}
+	presets := restore.Presets{}
+	for _, g := range order {
+		best, bestScore := restore.Preset{}, math.Inf(-1)
+		for _, tr := range trials { // trial order, so ties keep the earlier point
+			if (group{tr.Method, base[tr.Task], tr.Steps}) != g {
+				continue
+			}
+			s := scores[g][tr.Point]
+			if mean := s.sum / float64(s.count); mean > bestScore {
+				best, bestScore = tr.Point, mean
+			}
+		}
+		presets.Set(g.m, g.t, g.n, best)
+		for _, tr := range trials {
+			if (group{tr.Method, base[tr.Task], tr.Steps}) == g && tr.Point == best {
+				tr.Best = true
+			}
+		}
+	}
+	return presets
+}
+
+// WriteSweep writes the Markdown tables of a sweep: one per task, method and
+// step count, the chosen point in bold.
+func WriteSweep(w io.Writer, h Header, trials []*Trial) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Sweep\n\n- model: `%s`\n- data: `%s` (%d images)\n- seed: %d\n- command: `%s`\n\n", h.Model, h.Data, h.Images, h.Seed, h.Command)
+	b.WriteString("Each row is one setting; cells are means ± 95% Student-t half-widths over the images (metrics as in report.md). " +
+		"The chosen setting (highest mean PSNR over the tasks that share a preset) is in bold.\n")
+	var last string
+	for _, tr := range trials {
+		if head := fmt.Sprintf("%s, %s, %d steps", tr.Task, tr.Method, tr.Steps); head != last {
+			last = head
+			fmt.Fprintf(&b, "\n### %s\n\n| w | λ | τ₀ | PSNR | SSIM | consistency |\n|---|---|---|---|---|---|\n", head)
+		}
+		row := fmt.Sprintf("%g | %g | %g | %s | %s | %s", tr.Point.W, tr.Point.Lambda, tr.Point.Tau0, cell(tr.PSNR, 2), cell(tr.SSIM, 4), cell(tr.Consistency, 4))
+		if tr.Best {
+			row = "**" + strings.ReplaceAll(row, " | ", "** | **") + "**"
+		}
+		fmt.Fprintf(&b, "| %s |\n", row)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

@@ -1,0 +1,94 @@
+package eval
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"conjure/cpu"
+	"conjure/model"
+	"conjure/restore"
+	"conjure/sampler"
+)
+
+// A small sweep on a random tiny model: one trial per task × method × steps
+// × point, each the same numbers eval.Run gives for that setting, and the
+// chosen preset the PSNR argmax of its group (inpaint-box and inpaint-free
+// pooled, since they share the inpaint preset).
+func TestSweepChoosesArgmax(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	cfg := model.Config{Resolution: 16, InChannels: 3, Channels: 8, Mult: []int{1, 2}, ResBlocks: 1, AttnResolutions: []int{8}, Groups: 4, Heads: 2, TimeScale: 1000}
+	m, err := model.NewRandom(cfg, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var imgs []Image
+	for i := range 2 {
+		x := make([]float64, 3*16*16)
+		for k := range x {
+			x[k] = r.Float64()*2 - 1
+		}
+		imgs = append(imgs, Image{Name: string(rune('a' + i)), X: x})
+	}
+	net := m.NewRunner()
+	box, _ := LookupTask("inpaint-box")
+	free, _ := LookupTask("inpaint-free")
+	c := Config{Images: imgs, Res: 16, Tasks: []Task{Tasks[0], box, free}, Steps: []int{1, 2},
+		Backend: func() sampler.Backend { return cpu.New(net) }}
+	points := []restore.Preset{{W: 1, Tau0: 0.3}, {W: 20, Lambda: 0.5, Tau0: 0.7}, {W: 5, Tau0: 0.5}}
+	trials, presets, err := Sweep(c, []sampler.Method{sampler.CPiGDM}, points)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(trials) != 3*2*3 {
+		t.Fatalf("%d trials, want 18", len(trials))
+	}
+	// One trial against a direct eval.Run of its setting.
+	tr := trials[4] // sr4, 2 steps, the second point
+	one := c
+	one.Tasks, one.Methods, one.Steps = []Task{Tasks[0]}, []string{"cpigdm"}, []int{2}
+	one.Options = func(Task, sampler.Method, int) sampler.Options {
+		o := sampler.DefaultOptions(sampler.CPiGDM)
+		o.Steps, o.W, o.Lambda, o.Tau0 = 2, points[1].W, points[1].Lambda, points[1].Tau0
+		return o
+	}
+	rows, err := Run(one, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, _, _ := rows[0].Summaries(); tr.Task != "sr4" || tr.Steps != 2 || tr.Point != points[1] || p.Mean != tr.PSNR.Mean {
+		t.Errorf("trial %+v, direct run PSNR %v", tr, p.Mean)
+	}
+	for _, n := range []int{1, 2} {
+		for _, base := range []restore.Task{restore.SR4, restore.Inpaint} {
+			mean := map[restore.Preset]float64{}
+			for _, tr := range trials {
+				t, _ := LookupTask(tr.Task)
+				if tr.Steps == n && t.Base == base {
+					mean[tr.Point] += tr.PSNR.Mean
+				}
+			}
+			want := points[0]
+			for _, p := range points {
+				if mean[p] > mean[want] {
+					want = p
+				}
+			}
+			if got := presets.Get(sampler.CPiGDM, base, n); got != want {
+				t.Errorf("%s %d steps: chose %+v, argmax is %+v (%v)", base, n, got, want, mean)
+			}
+			for _, tr := range trials {
+				task, _ := LookupTask(tr.Task)
+				if tr.Steps == n && task.Base == base && tr.Best != (tr.Point == want) {
+					t.Errorf("%s %d steps %+v: Best = %v", tr.Task, n, tr.Point, tr.Best)
+				}
+			}
+		}
+	}
+	var b bytes.Buffer
+	// Six tables (3 tasks × 2 step counts), one bold row of six bold cells each.
+	if err := WriteSweep(&b, Header{Model: "random"}, trials); err != nil || strings.Count(b.String(), "**") != 6*6*2 {
+		t.Errorf("sweep report (%v): want one bold row per table\n%s", err, b.String())
+	}
+}

@@ -1,0 +1,68 @@
+package restore
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"conjure/sampler"
+)
+
+// Presets survive a write and read, Get picks the nearest swept step count
+// (the smaller on a tie) and falls back to the paper's setting elsewhere.
+func TestPresetsRoundTripAndNearest(t *testing.T) {
+	p := Presets{}
+	a, b := Preset{W: 3, Lambda: 0.25, Tau0: 0.6}, Preset{W: 7.5, Tau0: 0.2}
+	p.Set(sampler.CPiGDM, SR4, 5, a)
+	p.Set(sampler.CPiGDM, SR4, 15, b)
+	var buf bytes.Buffer
+	if _, err := p.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	q, err := ReadPresets(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		n    int
+		want Preset
+	}{{1, a}, {5, a}, {9, a}, {10, a}, {11, b}, {15, b}, {40, b}} {
+		if got := q.Get(sampler.CPiGDM, SR4, c.n); got != c.want {
+			t.Errorf("Get(cpigdm, sr4, %d) = %+v, want %+v", c.n, got, c.want)
+		}
+	}
+	if got := q.Get(sampler.PiGDM, SR4, 5); got != fallback {
+		t.Errorf("unswept method: %+v, want the fallback %+v", got, fallback)
+	}
+	if got := q.Get(sampler.CPiGDM, Gray, 5); got != fallback {
+		t.Errorf("unswept task: %+v, want the fallback %+v", got, fallback)
+	}
+}
+
+func TestReadPresetsRejectsBadFiles(t *testing.T) {
+	for _, body := range []string{
+		`{`,
+		`{"nope": {"sr4": {"5": {"w": 1, "lambda": 0, "tau0": 0.4}}}}`,
+		`{"cpigdm": {"sr8": {"5": {"w": 1, "lambda": 0, "tau0": 0.4}}}}`,
+		`{"cpigdm": {"sr4": {"five": {"w": 1, "lambda": 0, "tau0": 0.4}}}}`,
+		`{"cpigdm": {"sr4": {"0": {"w": 1, "lambda": 0, "tau0": 0.4}}}}`,
+	} {
+		if _, err := ReadPresets(strings.NewReader(body)); err == nil {
+			t.Errorf("accepted %s", body)
+		}
+	}
+}
+
+// The shipped presets are valid sampler settings for every task, method and
+// step count they name.
+func TestShippedPresetsValidate(t *testing.T) {
+	for m, tasks := range shipped {
+		for task, steps := range tasks {
+			for n := range steps {
+				if _, err := Options(task, m, n).Validate(); err != nil {
+					t.Errorf("%s %s %d steps: %v", m, task, n, err)
+				}
+			}
+		}
+	}
+}
