@@ -97,11 +97,15 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "output `DIR` for report.md and the montages")
 	methods := fs.String("methods", strings.Join(eval.Methods, ","), "comma-separated methods")
 	keep := fs.Int("keep", 4, "images per montage")
+	splice := fs.String("splice", "", "also replace the report between <!-- begin eval --> and <!-- end eval --> in this Markdown `FILE`")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *out == "" {
 		return errors.New("--out is required")
+	}
+	if err := checkSplice(*splice, "eval"); err != nil {
+		return err
 	}
 	var meths []string
 	for _, m := range split(*methods) {
@@ -124,9 +128,13 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
+	var report strings.Builder
 	err = writeFile(filepath.Join(*out, "report.md"), func(w io.Writer) error {
-		return eval.WriteReport(io.MultiWriter(w, stdout), ef.header("eval", args, len(cfg.Images)), rows)
+		return eval.WriteReport(io.MultiWriter(w, stdout, &report), ef.header("eval", args, len(cfg.Images)), rows)
 	})
+	if err == nil && *splice != "" {
+		err = spliceInto(*splice, "eval", report.String())
+	}
 	if err != nil || *keep == 0 {
 		return err
 	}
@@ -140,6 +148,46 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// checkSplice fails early, before a long run, when the document at path
+// cannot take the region called name.
+func checkSplice(path, name string) error {
+	if path == "" {
+		return nil
+	}
+	doc, err := os.ReadFile(path)
+	if err == nil {
+		_, err = eval.Splice(doc, name, "")
+	}
+	if err != nil {
+		return fmt.Errorf("--splice %s: %w", path, err)
+	}
+	return nil
+}
+
+// spliceInto replaces the region called name of the Markdown file at path
+// with report, its title dropped and its headings one level deeper, so it
+// nests under the document's own headings.
+func spliceInto(path, name, report string) error {
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("--splice: %w", err)
+	}
+	lines := strings.Split(report, "\n")
+	if len(lines) > 0 && strings.HasPrefix(lines[0], "# ") {
+		lines = lines[1:]
+	}
+	for i, l := range lines {
+		if strings.HasPrefix(l, "#") {
+			lines[i] = "#" + l
+		}
+	}
+	doc, err = eval.Splice(doc, name, strings.TrimLeft(strings.Join(lines, "\n"), "\n"))
+	if err != nil {
+		return fmt.Errorf("--splice %s: %w", path, err)
+	}
+	return os.WriteFile(path, doc, 0o644)
 }
 
 // writeFile creates path and writes it with write, reporting the first

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"conjure/eval"
 	"conjure/restore"
@@ -21,12 +22,16 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	ws := fs.String("w", "1,3,7.5,15", "comma-separated guidance weights w")
 	lambdas := fs.String("lambda", "0", "comma-separated λ values")
 	tau0s := fs.String("tau0", "0.2,0.4,0.6", "comma-separated start times τ₀")
+	splice := fs.String("splice", "", "also replace the tables between <!-- begin sweep --> and <!-- end sweep --> in this Markdown `FILE`")
 	presetsPath := fs.String("presets", "", "also merge the chosen presets into this presets.json `FILE` (e.g. restore/presets.json)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *out == "" {
 		return errors.New("--out is required")
+	}
+	if err := checkSplice(*splice, "sweep"); err != nil {
+		return err
 	}
 	var meths []sampler.Method
 	for _, m := range split(*methods) {
@@ -52,9 +57,13 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
+	var report strings.Builder
 	err = writeFile(filepath.Join(*out, "sweep.md"), func(w io.Writer) error {
-		return eval.WriteSweep(io.MultiWriter(w, stdout), ef.header("sweep", args, len(cfg.Images)), trials)
+		return eval.WriteSweep(io.MultiWriter(w, stdout, &report), ef.header("sweep", args, len(cfg.Images)), trials)
 	})
+	if err == nil && *splice != "" {
+		err = spliceInto(*splice, "sweep", report.String())
+	}
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"conjure/model"
+	"conjure/restore"
+	"conjure/sampler"
+)
+
+// tinyModel writes a random 16×16 model and returns its path.
+func tinyModel(t *testing.T) string {
+	t.Helper()
+	cfg := model.Config{Resolution: 16, InChannels: 3, Channels: 8, Mult: []int{1, 2}, ResBlocks: 1, AttnResolutions: []int{8}, Groups: 4, Heads: 2, TimeScale: 1000}
+	m, err := model.NewRandom(cfg, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "tiny.safetensors")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := m.WriteTo(f); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// eval and sweep end to end on a tiny model: reports, montages, the
+// spliced document and the merged presets file.
+func TestEvalAndSweepCommands(t *testing.T) {
+	mdl := tinyModel(t)
+	data := t.TempDir()
+	for _, n := range []string{"a.png", "b.png", "c.png"} {
+		writePNG(t, data, n, 20+len(n), 18, false)
+	}
+	out := t.TempDir()
+	doc := filepath.Join(out, "EVAL.md")
+	if err := os.WriteFile(doc, []byte("# E\n<!-- begin eval -->\n<!-- end eval -->\n<!-- begin sweep -->\n<!-- end sweep -->\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, "eval", "--model", mdl, "--data", data, "--skip", "1", "--tasks", "sr4,inpaint-box", "--methods", "cpigdm,pinv,bicubic",
+		"--steps", "1", "--out", out, "--splice", doc)
+	if code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, stderr)
+	}
+	for _, f := range []string{"report.md", "sr4.png", "inpaint-box.png"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	got, _ := os.ReadFile(doc)
+	if !strings.Contains(string(got), "### sr4\n") || !strings.Contains(string(got), "(2 images)") || strings.Contains(string(got), "# Evaluation") {
+		t.Errorf("spliced document:\n%s", got)
+	}
+
+	presets := filepath.Join(t.TempDir(), "presets.json")
+	keep := restore.Presets{}
+	keep.Set(sampler.CPiGDM, restore.Gray, 5, restore.Preset{W: 2, Tau0: 0.5})
+	f, _ := os.Create(presets)
+	keep.WriteTo(f)
+	f.Close()
+	code, _, stderr = runCLI(t, "sweep", "--model", mdl, "--data", data, "--limit", "2", "--tasks", "sr4", "--steps", "1",
+		"--w", "1,4", "--tau0", "0.3", "--out", out, "--presets", presets, "--splice", doc)
+	if code != 0 {
+		t.Fatalf("sweep: exit %d: %s", code, stderr)
+	}
+	f, err := os.Open(presets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged, err := restore.ReadPresets(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := merged.Get(sampler.CPiGDM, restore.Gray, 5); p != (restore.Preset{W: 2, Tau0: 0.5}) {
+		t.Errorf("merge lost the gray preset: %+v", p)
+	}
+	if p := merged.Get(sampler.CPiGDM, restore.SR4, 1); (p.W != 1 && p.W != 4) || p.Tau0 != 0.3 {
+		t.Errorf("merged sr4 preset %+v is not a swept point", p)
+	}
+	got, _ = os.ReadFile(doc)
+	if !strings.Contains(string(got), "### sr4, cpigdm, 1 steps") {
+		t.Errorf("sweep not spliced:\n%s", got)
+	}
+
+	for _, bad := range [][]string{
+		{"sweep", "--data", data, "--out", out, "--w", "x"},
+		{"sweep", "--data", data, "--out", out, "--tau0", "1.5"},
+		{"sweep", "--data", data, "--out", out, "--methods", "nope"},
+		{"eval", "--data", data, "--out", out, "--splice", filepath.Join(out, "missing.md"), "--model", mdl, "--tasks", "gray", "--methods", "pinv"},
+	} {
+		if code, _, stderr := runCLI(t, bad...); code != 2 || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q", bad, code, stderr)
+		}
+	}
+}
