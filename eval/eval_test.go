@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"conjure/cpu"
@@ -164,5 +165,26 @@ func TestRunSmall(t *testing.T) {
 	}
 	if b := img.Bounds(); b.Dx() != 6*32 || b.Dy() != 2*32 {
 		t.Errorf("montage is %v, want 6×2 tiles of 32 px", b)
+	}
+}
+
+// The paired differences are per-image differences from C-ΠGDM at its
+// fewest steps, summarised like any other column.
+func TestReportPairedDifferences(t *testing.T) {
+	rows := []*Row{
+		{Key: Key{"sr4", "cpigdm", 10}, PSNR: []float64{30, 31, 29}, SSIM: []float64{0.9, 0.9, 0.9}},
+		{Key: Key{"sr4", "cpigdm", 5}, PSNR: []float64{28, 30, 26}, SSIM: []float64{0.8, 0.7, 0.9}},
+		{Key: Key{"sr4", "pigdm", 20}, PSNR: []float64{27, 28, 26}, SSIM: []float64{0.7, 0.7, 0.8}},
+	}
+	var b bytes.Buffer
+	if err := WriteReport(&b, Header{}, rows); err != nil {
+		t.Fatal(err)
+	}
+	// vs pigdm 20: differences 1, 2, 0 → mean 1, sd 1, t(0.975, 2) = 4.3027 → ±2.48.
+	// vs cpigdm 10: −2, −1, −3 → mean −2, same interval.
+	for _, want := range []string{"C-ΠGDM at 5 steps", "| pigdm | 20 | 1.00 ± 2.48 | 0.0667 ± 0.1434 |", "| cpigdm | 10 | -2.00 ± 2.48 |"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, b.String())
+		}
 	}
 }
