@@ -7,7 +7,7 @@ BIN     := bin
 # Debian packages the test layers need; installed only when missing.
 DEB_PKGS := python3-torch python3-numpy python3-pil mesa-vulkan-drivers libvulkan1 gcc libc6-dev
 
-.PHONY: all build test test-go test-fuzz test-train deps serve clean
+.PHONY: all build test test-go test-fuzz test-train test-worker test-browser browser-deps deps site serve clean
 
 all: build
 
@@ -24,10 +24,11 @@ deps:
 	fi
 
 ## test: every test layer that exists.
-test: deps test-go test-fuzz test-train
+test: deps site test-go test-fuzz test-train test-worker test-browser
 
 test-go:
 	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./...
 	$(GO) test ./...
 
 # Short fuzzing runs of the parsers and constructors that take untrusted input.
@@ -45,10 +46,41 @@ test-train:
 	CONJURE_GOLDEN_DIR=$(GOLDEN_TMP) $(GO) test -count=1 -run '^TestGolden$$' -v ./model
 	rm -rf $(GOLDEN_TMP)
 
-## serve: build and serve the web app (the web issue builds it).
-serve: build
-	@echo "The web app is not built yet: the site, wasm and edge worker land with the web issue."
-	@echo "Meanwhile: $(BIN)/conjure toy --problem FILE.json"
+# Browser layer (site/test/browser): Debian's Chromium with WebGPU on
+# SwiftShader loads the built site from the native edge server, restores
+# through the page and through the Conjure API, and compares with
+# `conjure restore --backend cpu`. Screenshots go to site/test/browser/artifacts/.
+BROWSER_TEST := site/test/browser
+test-browser: browser-deps build site
+	cd $(BROWSER_TEST) && node --test --test-reporter=spec browser.test.js
+
+## browser-deps: Debian's chromium and the pinned npm modules, if missing.
+browser-deps:
+	@dpkg-query -W -f='$${Status}' chromium 2>/dev/null | grep -q 'ok installed' || { \
+		echo "installing: chromium"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends chromium; }
+	@[ -d $(BROWSER_TEST)/node_modules ] || (cd $(BROWSER_TEST) && npm ci --no-audit --no-fund)
+
+## site: assemble the deployable site (page, scripts, wasm, model) into the
+## folder the edge server embeds.
+SITE_DIST := site/worker/dist
+site:
+	$(GO) run ./site/build -out $(SITE_DIST)
+
+## serve: build everything and serve the app natively on 127.0.0.1 (PORT, default 9900).
+serve: build site
+	$(GO) build -o $(BIN)/conjure-worker ./site/worker
+	$(BIN)/conjure-worker
+
+# The edge layer: the handler's HTTP tests on net/http, then the same tests
+# against the GOOS=js build running in workerd under `wrangler dev`.
+WORKER_NPM := site/worker/node_modules/.package-lock.json
+$(WORKER_NPM): site/worker/package.json site/worker/package-lock.json
+	cd site/worker && npm ci --no-audit --no-fund
+test-worker: site $(WORKER_NPM)
+	$(GO) test -count=1 ./site/worker
+	GO=$(GO) site/worker/test-wrangler.sh
 
 clean:
 	rm -rf $(BIN)
