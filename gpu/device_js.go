@@ -1,0 +1,113 @@
+//go:build js
+
+package gpu
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"syscall/js"
+
+	"github.com/cogentcore/webgpu/wgpu"
+)
+
+// openAdapter opens a device through navigator.gpu with syscall/js rather
+// than the binding's RequestAdapter: the binding reports no adapter
+// information and no errors, while the device's uncapturederror event and
+// lost promise are the only way the browser reports a failed dispatch.
+// It must run on a goroutine that may block (not inside a js.FuncOf
+// callback): it awaits the browser's promises.
+func openAdapter() (handles, error) {
+	navGPU := js.Global().Get("navigator").Get("gpu")
+	if !navGPU.Truthy() {
+		return handles{}, fmt.Errorf("%w: this browser has no WebGPU (navigator.gpu is missing)", ErrNoAdapter)
+	}
+	ad, err := await(navGPU.Call("requestAdapter", map[string]any{"powerPreference": "high-performance"}))
+	if err == nil && !ad.Truthy() {
+		ad, err = await(navGPU.Call("requestAdapter"))
+	}
+	if err != nil {
+		return handles{}, fmt.Errorf("%w: requestAdapter: %v", ErrNoAdapter, err)
+	}
+	if !ad.Truthy() {
+		return handles{}, fmt.Errorf("%w: navigator.gpu.requestAdapter() found none (WebGPU disabled or the GPU blocklisted)", ErrNoAdapter)
+	}
+	jd, err := await(ad.Call("requestDevice"))
+	if err != nil {
+		return handles{}, fmt.Errorf("gpu: request device: %w", err)
+	}
+	errs := &deviceErrors{}
+	errs.watch(jd)
+	dev := wgpu.NewDevice(jd)
+	return handles{dev: &dev, name: browserAdapterName(ad), lastError: errs.first}, nil
+}
+
+// browserAdapterName describes a GPUAdapter from its info, e.g. "google
+// swiftshader (webgpu)".
+func browserAdapterName(ad js.Value) string {
+	var parts []string
+	if info := ad.Get("info"); info.Truthy() {
+		for _, k := range []string{"vendor", "architecture", "description"} {
+			if v := info.Get(k); v.Type() == js.TypeString && v.String() != "" {
+				parts = append(parts, v.String())
+			}
+		}
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "unknown adapter")
+	}
+	return strings.Join(parts, " ") + " (webgpu)"
+}
+
+// deviceErrors keeps the first error a browser device reported by event.
+// The js callbacks and the goroutines share one thread, so it needs no
+// lock.
+type deviceErrors struct{ err error }
+
+// watch listens for jd's uncaptured errors and its loss. The callbacks
+// live as long as the device: a Worker opens one device for its lifetime.
+func (e *deviceErrors) watch(jd js.Value) {
+	jd.Call("addEventListener", "uncapturederror", js.FuncOf(func(_ js.Value, args []js.Value) any {
+		e.set(fmt.Errorf("gpu: device error: %s", args[0].Get("error").Get("message").String()))
+		return nil
+	}))
+	jd.Get("lost").Call("then", js.FuncOf(func(_ js.Value, args []js.Value) any {
+		e.set(fmt.Errorf("gpu: device lost (%s): %s", args[0].Get("reason").String(), args[0].Get("message").String()))
+		return nil
+	}))
+}
+
+func (e *deviceErrors) set(err error) {
+	if e.err == nil {
+		e.err = err
+	}
+}
+
+func (e *deviceErrors) first() error { return e.err }
+
+// await blocks the calling goroutine until the promise p settles and
+// returns its value, or its rejection as an error.
+func await(p js.Value) (js.Value, error) {
+	type result struct {
+		v   js.Value
+		err error
+	}
+	ch := make(chan result, 1)
+	onResolve := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		ch <- result{v: args[0]}
+		return nil
+	})
+	defer onResolve.Release()
+	onReject := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		msg := "rejected"
+		if len(args) > 0 {
+			msg = js.Global().Get("String").Invoke(args[0]).String()
+		}
+		ch <- result{err: errors.New(msg)}
+		return nil
+	})
+	defer onReject.Release()
+	p.Call("then", onResolve, onReject)
+	r := <-ch
+	return r.v, r.err
+}
