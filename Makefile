@@ -7,7 +7,7 @@ BIN     := bin
 # Debian packages the test layers need; installed only when missing.
 DEB_PKGS := python3-torch python3-numpy python3-pil mesa-vulkan-drivers libvulkan1 gcc libc6-dev
 
-.PHONY: all build test test-go test-fuzz test-train test-worker test-browser browser-deps deps site serve clean
+.PHONY: eval sweep all build test test-go test-fuzz test-train test-worker test-browser browser-deps deps site serve clean
 
 all: build
 
@@ -81,6 +81,26 @@ $(WORKER_NPM): site/worker/package.json site/worker/package-lock.json
 test-worker: site $(WORKER_NPM)
 	$(GO) test -count=1 ./site/worker
 	GO=$(GO) site/worker/test-wrangler.sh
+
+# Evaluation (docs/EVALUATION.md): the UTKFace validation shard, never
+# trained on. `make sweep` re-tunes the presets on images 201–203 and writes
+# restore/presets.json; `make eval` measures images 1–N with them. Both
+# rewrite their tables in docs/EVALUATION.md in place (CPU backend: about
+# 20 and 40 minutes on 2 cores).
+UTKFACE  ?= ../shared/data/utkface
+VAL      := $(UTKFACE)/utkface-val-000.tar
+EVAL_DOC := docs/EVALUATION.md
+sweep: build
+	$(BIN)/conjure sweep --data $(VAL) --skip 200 --limit 3 --tasks sr4,inpaint-box,deblur,gray,sr4box \
+		--methods cpigdm,pigdm --steps 5 --w 15,60,250 --tau0 0.1,0.4,0.7 \
+		--out out/sweep --presets restore/presets.json --splice $(EVAL_DOC)
+eval: build
+	$(BIN)/conjure eval --data $(VAL) --limit 6 --tasks sr4,sr4box,inpaint-box,inpaint-free,deblur,gray,sr4-noisy \
+		--methods cpigdm,pigdm,ddnm,dps,pinv,bicubic --steps 5 --out out/eval-all --splice $(EVAL_DOC) --region eval
+	$(BIN)/conjure eval --data $(VAL) --limit 6 --tasks sr4,inpaint-box \
+		--methods cpigdm,pigdm --steps 5,20 --out out/eval-claim --splice $(EVAL_DOC) --region claim
+	$(BIN)/conjure eval --data $(VAL) --limit 40 --tasks sr4,inpaint-box \
+		--methods cpigdm,pinv,bicubic --steps 5 --out out/eval-card --splice $(EVAL_DOC) --region card
 
 clean:
 	rm -rf $(BIN)

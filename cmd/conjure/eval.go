@@ -97,14 +97,15 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "output `DIR` for report.md and the montages")
 	methods := fs.String("methods", strings.Join(eval.Methods, ","), "comma-separated methods")
 	keep := fs.Int("keep", 4, "images per montage")
-	splice := fs.String("splice", "", "also replace the report between <!-- begin eval --> and <!-- end eval --> in this Markdown `FILE`")
+	splice := fs.String("splice", "", "also replace the report between <!-- begin REGION --> and <!-- end REGION --> in this Markdown `FILE`")
+	region := fs.String("region", "eval", "the `REGION` of --splice's file to replace")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *out == "" {
 		return errors.New("--out is required")
 	}
-	if err := checkSplice(*splice, "eval"); err != nil {
+	if err := checkSplice(*splice, *region); err != nil {
 		return err
 	}
 	var meths []string
@@ -133,7 +134,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		return eval.WriteReport(io.MultiWriter(w, stdout, &report), ef.header("eval", args, len(cfg.Images)), rows)
 	})
 	if err == nil && *splice != "" {
-		err = spliceInto(*splice, "eval", report.String())
+		err = spliceInto(*splice, *region, report.String())
 	}
 	if err != nil || *keep == 0 {
 		return err

@@ -41,11 +41,11 @@ func TestEvalAndSweepCommands(t *testing.T) {
 	}
 	out := t.TempDir()
 	doc := filepath.Join(out, "EVAL.md")
-	if err := os.WriteFile(doc, []byte("# E\n<!-- begin eval -->\n<!-- end eval -->\n<!-- begin sweep -->\n<!-- end sweep -->\n"), 0o644); err != nil {
+	if err := os.WriteFile(doc, []byte("# E\n<!-- begin claim -->\n<!-- end claim -->\n<!-- begin sweep -->\n<!-- end sweep -->\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	code, _, stderr := runCLI(t, "eval", "--model", mdl, "--data", data, "--skip", "1", "--tasks", "sr4,inpaint-box", "--methods", "cpigdm,pinv,bicubic",
-		"--steps", "1", "--out", out, "--splice", doc)
+		"--steps", "1", "--out", out, "--splice", doc, "--region", "claim")
 	if code != 0 {
 		t.Fatalf("eval: exit %d: %s", code, stderr)
 	}
