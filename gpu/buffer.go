@@ -179,6 +179,14 @@ func (d *Device) mapRead(size uint64, use func([]float32)) error {
 	if status != wgpu.BufferMapAsyncStatusSuccess {
 		return fmt.Errorf("gpu: map readback buffer: status %v", status)
 	}
+	// In the browser a failed dispatch only raises an event, delivered
+	// while the map was awaited: report it rather than stale contents.
+	if d.lastError != nil {
+		if err := d.lastError(); err != nil {
+			d.staging.Unmap()
+			return err
+		}
+	}
 	use(wgpu.FromBytes[float32](d.staging.GetMappedRange(0, uint(size))))
 	if err := d.staging.Unmap(); err != nil {
 		return fmt.Errorf("gpu: unmap readback buffer: %w", err)

@@ -13,16 +13,21 @@ const maxTerms = 7
 // combineParams mirrors struct Params of shaders/combine.wgsl.
 type combineParams struct {
 	N, Terms   uint32
-	Pad0, Pad1 uint32
+	CSelf      float32 // coefficient of dst's own old value, when HasSelf
+	HasSelf    uint32  // 1 when dst is one of the summands
 	C0, C1, C2 float32
 	C3, C4, C5 float32
 	C6         float32
-	Pad2       uint32
+	Pad        uint32
 }
 
+// combineFwd binds dst writable and the summands read-only: Chromium
+// refuses a dispatch that binds one buffer twice when either binding is
+// writable, so a summand that is dst itself is read through dst's binding
+// (Params.CSelf) and the unused bindings repeat a read-only summand.
 var combineFwd = &kernel{
 	file: "combine.wgsl", entry: "combine_fwd", wg: defaultWG,
-	storage: []access{readWrite, readWrite, readWrite, readWrite, readWrite, readWrite, readWrite, readWrite},
+	storage: []access{readWrite, readOnly, readOnly, readOnly, readOnly, readOnly, readOnly, readOnly},
 	params:  48,
 }
 
@@ -52,39 +57,63 @@ func (d *Device) combine(dst, tmp *Buffer, terms []sampler.Term) error {
 	}
 	first := true
 	for len(terms) > 0 || first {
-		var vs [maxTerms]*Buffer
-		var cs [maxTerms]float64
-		k := 0
+		var chunk []sampler.Term
 		if !first {
-			vs[0], cs[0] = acc, 1
-			k = 1
+			chunk = append(chunk, sampler.Term{C: 1, V: acc})
 		}
-		for ; k < maxTerms && len(terms) > 0; k++ {
-			vs[k], cs[k] = buffer(terms[0].V), terms[0].C
-			if vs[k].n != dst.n {
-				panic(fmt.Sprintf("gpu: combine: term of length %d, dst of %d", vs[k].n, dst.n))
+		for len(chunk) < maxTerms && len(terms) > 0 {
+			if v := buffer(terms[0].V); v.n != dst.n {
+				panic(fmt.Sprintf("gpu: combine: term of length %d, dst of %d", v.n, dst.n))
 			}
-			terms = terms[1:]
+			chunk, terms = append(chunk, terms[0]), terms[1:]
 		}
 		out := acc
 		if len(terms) == 0 {
 			out = dst
 		}
-		p := combineParams{N: uint32(dst.n), Terms: uint32(k),
-			C0: float32(cs[0]), C1: float32(cs[1]), C2: float32(cs[2]), C3: float32(cs[3]),
-			C4: float32(cs[4]), C5: float32(cs[5]), C6: float32(cs[6])}
-		bufs := []*Buffer{out, out, out, out, out, out, out, out}
-		copy(bufs[1:], vs[:k])
-		g, err := d.grid(dst.n, combineFwd.wg)
-		if err != nil {
-			return err
-		}
-		if err := dispatch(d, combineFwd, g, &p, bufs...); err != nil {
+		if err := d.combineChunk(out, chunk); err != nil {
 			return err
 		}
 		first = false
 	}
 	return nil
+}
+
+// combineChunk records out = Σ cᵢ·vᵢ for at most maxTerms summands, some of
+// which may share out's storage.
+func (d *Device) combineChunk(out *Buffer, chunk []sampler.Term) error {
+	var p combineParams
+	cs := [maxTerms]*float32{&p.C0, &p.C1, &p.C2, &p.C3, &p.C4, &p.C5, &p.C6}
+	var self float64
+	bufs := []*Buffer{out}
+	for _, t := range chunk {
+		if v := buffer(t.V); v.buf != out.buf {
+			*cs[len(bufs)-1] = float32(t.C)
+			bufs = append(bufs, v)
+			continue
+		}
+		self += t.C
+		p.HasSelf = 1
+	}
+	p.N, p.Terms, p.CSelf = uint32(out.n), uint32(len(bufs)-1), float32(self)
+	filler := d.blank
+	if len(bufs) > 1 {
+		filler = bufs[1]
+	} else if filler == nil {
+		var err error
+		if filler, err = d.NewBuffer(1); err != nil {
+			return err
+		}
+		d.blank = filler
+	}
+	for len(bufs) < 1+maxTerms {
+		bufs = append(bufs, filler)
+	}
+	g, err := d.grid(out.n, combineFwd.wg)
+	if err != nil {
+		return err
+	}
+	return dispatch(d, combineFwd, g, &p, bufs...)
 }
 
 // dot returns ⟨a, b⟩: the device reduces to dotGroups float32 partial

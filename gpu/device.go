@@ -24,8 +24,13 @@ type Device struct {
 	adapter  *wgpu.Adapter
 	dev      *wgpu.Device
 	queue    *wgpu.Queue
-	info     wgpu.AdapterInfo
+	name     string
 	limits   wgpu.Limits
+
+	// lastError returns the first error the device reported on its own
+	// (js: uncaptured validation errors and device loss, which the browser
+	// reports asynchronously); nil where calls report errors themselves.
+	lastError func() error
 
 	// maxGroups is the number of workgroups a dispatch may have along one
 	// dimension: the device limit, lowered by tests to exercise folding.
@@ -44,7 +49,14 @@ type Device struct {
 	paramBytes []byte
 	slot       uint64 // bytes between parameter blocks (≥ 256, the offset alignment)
 
+	// blank fills combine_fwd's unused input bindings when it has no
+	// input other than dst; made on first use.
+	blank *Buffer
+
 	submits int // batches submitted, for tests of batching
+
+	// trace, when set, collects every dispatch recorded, for Net.Profile.
+	trace *[]traced
 
 	staging     *wgpu.Buffer // map-read buffer for readback, grown on demand
 	stagingSize uint64
@@ -52,38 +64,35 @@ type Device struct {
 	buffers     map[*Buffer]struct{}
 }
 
+// handles are what the platform's openAdapter obtains for Open: the
+// instance and adapter (nil in the browser, where only the device is
+// kept), the device, a description of the adapter, and the device's own
+// error report (nil natively, where calls return errors themselves).
+type handles struct {
+	instance  *wgpu.Instance
+	adapter   *wgpu.Adapter
+	dev       *wgpu.Device
+	name      string
+	lastError func() error
+}
+
 // Open requests a high-performance adapter, falling back to any adapter
-// (such as lavapipe's software Vulkan), and opens a device with the
-// adapter's default limits. It returns ErrNoAdapter, wrapped, when there is
-// none.
-//
-// Only the primary backends (Vulkan, Metal, DX12) are enabled: wgpu-native's
-// OpenGL backend aborts the process inside instance creation when EGL is
-// half-installed (wgpu-hal gles/egl.rs unwraps a missing display), which
-// no caller could recover from.
+// (such as lavapipe's software Vulkan natively), and opens a device with
+// the adapter's default limits. It returns ErrNoAdapter, wrapped, when there
+// is none.
 func Open() (*Device, error) {
-	inst := wgpu.CreateInstance(&wgpu.InstanceDescriptor{Backends: wgpu.InstanceBackendPrimary})
-	ad, err := inst.RequestAdapter(&wgpu.RequestAdapterOptions{PowerPreference: wgpu.PowerPreferenceHighPerformance})
+	h, err := openAdapter()
 	if err != nil {
-		ad, err = inst.RequestAdapter(nil)
-	}
-	if err != nil {
-		inst.Release()
-		return nil, fmt.Errorf("%w: %v", ErrNoAdapter, err)
-	}
-	dev, err := ad.RequestDevice(nil)
-	if err != nil {
-		ad.Release()
-		inst.Release()
-		return nil, fmt.Errorf("gpu: request device: %w", err)
+		return nil, err
 	}
 	d := &Device{
-		instance:   inst,
-		adapter:    ad,
-		dev:        dev,
-		queue:      dev.GetQueue(),
-		info:       ad.GetInfo(),
-		limits:     dev.GetLimits().Limits,
+		instance:   h.instance,
+		adapter:    h.adapter,
+		dev:        h.dev,
+		queue:      h.dev.GetQueue(),
+		name:       h.name,
+		lastError:  h.lastError,
+		limits:     h.dev.GetLimits().Limits,
 		modules:    map[moduleKey]*wgpu.ShaderModule{},
 		pipelines:  map[pipelineKey]*pipeline{},
 		bindGroups: map[bindKey]*wgpu.BindGroup{},
@@ -92,7 +101,7 @@ func Open() (*Device, error) {
 	d.maxGroups = d.limits.MaxComputeWorkgroupsPerDimension
 	d.slot = max(256, uint64(d.limits.MinUniformBufferOffsetAlignment))
 	d.paramBytes = make([]byte, 0, paramsSlots*d.slot)
-	d.params, err = dev.CreateBuffer(&wgpu.BufferDescriptor{
+	d.params, err = d.dev.CreateBuffer(&wgpu.BufferDescriptor{
 		Label: "kernel params",
 		Size:  paramsSlots * d.slot,
 		Usage: wgpu.BufferUsageUniform | wgpu.BufferUsageCopyDst,
@@ -105,15 +114,8 @@ func Open() (*Device, error) {
 }
 
 // Name describes the adapter, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)
-// (cpu, vulkan)". wgpu-native reports Vulkan drivers' names in the driver
-// description; the device name is a PCI id ("0x0" for lavapipe).
-func (d *Device) Name() string {
-	name := d.info.DriverDescription
-	if name == "" {
-		name = d.info.Name
-	}
-	return fmt.Sprintf("%s (%s, %s)", name, d.info.AdapterType, d.info.BackendType)
-}
+// (cpu, vulkan)" natively or "google swiftshader (webgpu)" in a browser.
+func (d *Device) Name() string { return d.name }
 
 // Limits returns the device's limits, recorded when it was opened.
 func (d *Device) Limits() wgpu.Limits { return d.limits }
@@ -122,13 +124,11 @@ func (d *Device) Limits() wgpu.Limits { return d.limits }
 // every buffer, pipeline and the device itself. The Device and its Buffers
 // must not be used afterwards; closing again does nothing.
 func (d *Device) Close() {
-	if d.instance == nil {
+	if d.dev == nil {
 		return
 	}
 	d.dropBatch()
-	if d.dev != nil {
-		d.dev.Poll(true, nil)
-	}
+	d.dev.Poll(true, nil)
 	for b := range d.buffers {
 		b.free()
 	}
@@ -150,10 +150,12 @@ func (d *Device) Close() {
 	if d.queue != nil {
 		d.queue.Release()
 	}
-	if d.dev != nil {
-		d.dev.Release()
+	d.dev.Release()
+	if d.adapter != nil {
+		d.adapter.Release()
 	}
-	d.adapter.Release()
-	d.instance.Release()
+	if d.instance != nil {
+		d.instance.Release()
+	}
 	*d = Device{}
 }

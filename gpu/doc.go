@@ -36,6 +36,9 @@
 // Bind-group layouts are explicit (the js backend has no automatic
 // layouts), each kernel binds at most 8 storage buffers and uses 64
 // invocations per workgroup, within the limits every WebGPU device grants.
+// No dispatch binds one buffer twice where either binding is writable:
+// browsers reject it, though wgpu-native accepts it (combine_fwd reads a
+// dst that is also a summand through dst's own binding).
 //
 // A Device, its Buffers and a Backend are not safe for concurrent use.
 package gpu

@@ -26,19 +26,23 @@ const (
 // storage buffers it binds at @group(0) @binding(0 … len−1) in order, and
 // its uniform Params at the next binding. params is the size of the Go
 // Params struct that mirrors the WGSL one (TestParamsMirrorWGSL checks them
-// field for field).
+// field for field). defs, if any, are WGSL constant declarations prepended
+// to the file: a source variant, such as a convolution's stride, that the
+// compiler folds into the loops instead of branching on a uniform.
 type kernel struct {
 	file, entry string
 	wg          uint32
+	defs        string
 	storage     []access
 	params      uint64
 }
 
-// The cache keys hold only what changes the shader text: the file and the
-// workgroup size, which is prepended as the constant WG.
+// The cache keys hold only what changes the shader text: the file, the
+// workgroup size, which is prepended as the constant WG, and the defs.
 type moduleKey struct {
 	file string
 	wg   uint32
+	defs string
 }
 
 type pipelineKey struct {
@@ -78,7 +82,7 @@ const maxStorage = 8
 // It checks the workgroup size and the number of storage bindings against
 // the device limits.
 func (d *Device) pipeline(k *kernel) (*pipeline, error) {
-	key := pipelineKey{moduleKey{k.file, k.wg}, k.entry}
+	key := pipelineKey{moduleKey{k.file, k.wg, k.defs}, k.entry}
 	if p, ok := d.pipelines[key]; ok {
 		return p, nil
 	}
@@ -141,7 +145,7 @@ func (d *Device) module(key moduleKey) (*wgpu.ShaderModule, error) {
 	if err != nil {
 		return nil, err
 	}
-	code := fmt.Sprintf("const WG: u32 = %du;\n%s", key.wg, src)
+	code := fmt.Sprintf("const WG: u32 = %du;\n%s\n%s", key.wg, key.defs, src)
 	m, err := d.dev.CreateShaderModule(&wgpu.ShaderModuleDescriptor{
 		Label:          key.file,
 		WGSLDescriptor: &wgpu.ShaderModuleWGSLDescriptor{Code: code},
@@ -168,6 +172,15 @@ func (d *Device) grid(n int, wg uint32) ([3]uint32, error) {
 		return [3]uint32{}, fmt.Errorf("gpu: %d elements need %d workgroups, more than %d² allowed", n, groups, m)
 	}
 	return [3]uint32{uint32(m), uint32(y), 1}, nil
+}
+
+// traced is one dispatch as it was recorded, for Net.Profile to replay
+// alone.
+type traced struct {
+	p      *pipeline
+	bg     *wgpu.BindGroup
+	g      [3]uint32
+	params []byte // the dispatch's Params block
 }
 
 // dispatch records kernel k over the workgroups g, with params (a pointer
@@ -205,6 +218,9 @@ func dispatch[P any](d *Device, k *kernel, g [3]uint32, params *P, bufs ...*Buff
 	}
 	off := uint32(len(d.paramBytes))
 	d.paramBytes = append(d.paramBytes, unsafe.Slice((*byte)(unsafe.Pointer(params)), k.params)...)
+	if d.trace != nil {
+		*d.trace = append(*d.trace, traced{p: p, bg: bg, g: g, params: append([]byte(nil), d.paramBytes[off:]...)})
+	}
 	d.paramBytes = d.paramBytes[:uint64(off)+d.slot]
 	d.pass.SetPipeline(p.cp)
 	d.pass.SetBindGroup(0, bg, []uint32{off})

@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 // testDevice returns the device the tests share. Without an adapter it
 // skips the test with the reason, except under CI=true, where lavapipe is
 // installed and a missing adapter is a failure.
-func testDevice(t *testing.T) *Device {
+func testDevice(t testing.TB) *Device {
 	t.Helper()
 	openOnce.Do(func() {
 		shared, sharedErr = Open()

@@ -235,7 +235,7 @@ func (n *Net) conv(m *model.Model, name string, bias *Buffer, boff int) (*convWe
 	if err != nil {
 		return nil, err
 	}
-	n.owned = append(n.owned, c.q, c.scale)
+	n.owned = append(n.owned, c.fwd, c.vjp, c.scale)
 	if bias == nil {
 		n.owned = append(n.owned, c.bias)
 	} else {

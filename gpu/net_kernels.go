@@ -3,6 +3,7 @@ package gpu
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/cogentcore/webgpu/wgpu"
 
@@ -11,11 +12,10 @@ import (
 
 // convParams mirrors struct Params of shaders/conv.wgsl.
 type convParams struct {
-	N, Cin, H, W   uint32
-	Cout, Ho, Wo   uint32
-	Stride, Up     uint32
-	Residual, Boff uint32
-	Pad0           uint32
+	Cin, H, W, Cout        uint32
+	Ho, Wo, Nq, Tiles      uint32
+	Blocks, Residual, Boff uint32
+	Pad0                   uint32
 }
 
 // groupnormParams mirrors struct Params of shaders/groupnorm.wgsl.
@@ -38,10 +38,10 @@ type attentionParams struct {
 // groupnorm.wgsl dummies for dy and add, and so on.
 var (
 	convStorage      = []access{readWrite, readOnly, readOnly, readOnly, readOnly, readOnly}
-	conv3x3Fwd       = &kernel{file: "conv.wgsl", entry: "conv3x3_fwd", wg: defaultWG, storage: convStorage, params: 48}
-	conv3x3VJP       = &kernel{file: "conv.wgsl", entry: "conv3x3_vjp", wg: defaultWG, storage: convStorage, params: 48}
-	conv1x1Fwd       = &kernel{file: "conv.wgsl", entry: "conv1x1_fwd", wg: defaultWG, storage: convStorage, params: 48}
-	conv1x1VJP       = &kernel{file: "conv.wgsl", entry: "conv1x1_vjp", wg: defaultWG, storage: convStorage, params: 48}
+	conv3x3Fwd       = convVariants("conv3x3_fwd")
+	conv3x3VJP       = convVariants("conv3x3_vjp")
+	conv1x1Fwd       = &kernel{file: "conv.wgsl", entry: "conv1x1_fwd", wg: defaultWG, defs: convDefs(1, 0), storage: convStorage, params: 48}
+	conv1x1VJP       = &kernel{file: "conv.wgsl", entry: "conv1x1_vjp", wg: defaultWG, defs: convDefs(1, 0), storage: convStorage, params: 48}
 	groupnormStorage = []access{readWrite, readWrite, readOnly, readOnly, readOnly, readOnly, readOnly}
 	groupnormFwd     = &kernel{file: "groupnorm.wgsl", entry: "groupnorm_fwd", wg: defaultWG, storage: groupnormStorage, params: 32}
 	groupnormVJP     = &kernel{file: "groupnorm.wgsl", entry: "groupnorm_vjp", wg: defaultWG, storage: groupnormStorage, params: 32}
@@ -51,19 +51,64 @@ var (
 	attentionVJPKV   = &kernel{file: "attention.wgsl", entry: "attention_vjp_kv", wg: defaultWG, storage: attentionStorage, params: 32}
 )
 
+// The register block of shaders/conv.wgsl: convK channels × convP pixels
+// per invocation.
+const (
+	convK = 16
+	convP = 4
+)
+
+// The 3×3 variants the network uses, compiled as separate pipelines so that
+// the stride and the upsampling are constants in the shader's loops.
+const (
+	convStride1 = iota // stride 1
+	convStride2        // Downsample: stride 2
+	convUp             // Upsample: nearest ×2, then stride 1
+	numConvVariants
+)
+
+// convVariant returns the variant of a 3×3 conv of stride 1 or 2, reading
+// the nearest ×2 upsampling of its input if up.
+func convVariant(stride int, up bool) int {
+	switch {
+	case up:
+		return convUp
+	case stride == 2:
+		return convStride2
+	}
+	return convStride1
+}
+
+// convDefs returns the constants conv.wgsl expects for a stride and an
+// upsampling shift.
+func convDefs(stride, up int) string {
+	return fmt.Sprintf("const STRIDE: u32 = %du;\nconst UP: u32 = %du;", stride, up)
+}
+
+// convVariants returns the kernels of a conv.wgsl entry point, one per
+// 3×3 variant.
+func convVariants(entry string) [numConvVariants]*kernel {
+	var ks [numConvVariants]*kernel
+	for v, su := range [numConvVariants][2]int{convStride1: {1, 0}, convStride2: {2, 0}, convUp: {1, 1}} {
+		ks[v] = &kernel{file: "conv.wgsl", entry: entry, wg: defaultWG, defs: convDefs(su[0], su[1]), storage: convStorage, params: 48}
+	}
+	return ks
+}
+
 // netKernels lists every kernel of the network executor, compiled by
 // NewNet.
-var netKernels = []*kernel{conv3x3Fwd, conv3x3VJP, conv1x1Fwd, conv1x1VJP,
-	groupnormFwd, groupnormVJP, attentionFwd, attentionVJPQ, attentionVJPKV}
+var netKernels = append(append(conv3x3Fwd[:], conv3x3VJP[:]...), conv1x1Fwd, conv1x1VJP,
+	groupnormFwd, groupnormVJP, attentionFwd, attentionVJPQ, attentionVJPKV)
 
 // convWeights is one conv layer's parameters on the device: int8 weights
-// packed four per u32, per-output-channel scales and the bias, which starts
-// at element boff of its buffer (ResBlock conv1s share one buffer of
-// τ-dependent biases).
+// packed four per u32 in the two blocked orders of shaders/conv.wgsl (fwd
+// for the forward, vjp for the VJP), per-output-channel scales and the
+// bias, which starts at element boff of its buffer (ResBlock conv1s share
+// one buffer of τ-dependent biases).
 type convWeights struct {
-	q, scale, bias *Buffer
-	boff           int
-	cin, cout      int
+	fwd, vjp, scale, bias *Buffer
+	boff                  int
+	cin, cout             int
 }
 
 // newConvWeights uploads the int8 weight name+".weight" of m, and its bias
@@ -77,39 +122,78 @@ func newConvWeights(d *Device, m *model.Model, name string, withBias bool) (*con
 	if w.Q == nil {
 		return nil, fmt.Errorf("gpu: upload %s: weight is not int8 (use model.Quantize)", name)
 	}
-	c := &convWeights{cout: w.Shape[0], cin: w.Shape[1]}
-	var err error
-	if c.q, err = d.newBufferBytes(wgpu.ToBytes(packInt8(w.Q))); err != nil {
+	var bias []float32
+	if withBias {
+		bias = b.Data
+	}
+	c, err := uploadConv(d, w.Q, w.Scale, bias, w.Shape[1], w.Shape[0])
+	if err != nil {
 		return nil, fmt.Errorf("gpu: upload %s: %w", name, err)
 	}
-	if c.scale, err = uploadF32(d, w.Scale); err != nil {
-		c.destroy()
-		return nil, fmt.Errorf("gpu: upload %s scale: %w", name, err)
+	return c, nil
+}
+
+// uploadConv uploads the int8 weights q (cout, cin, k, k) in PyTorch's
+// order with their scales, and bias unless it is nil.
+func uploadConv(d *Device, q []int8, scale, bias []float32, cin, cout int) (*convWeights, error) {
+	taps := len(q) / (cin * cout)
+	c := &convWeights{cout: cout, cin: cin}
+	var err error
+	bufs := []struct {
+		b    **Buffer
+		data []byte
+	}{
+		{&c.fwd, wgpu.ToBytes(packBlocked(q, cout, cin, taps, false))},
+		{&c.vjp, wgpu.ToBytes(packBlocked(q, cout, cin, taps, true))},
+		{&c.scale, wgpu.ToBytes(scale)},
+		{&c.bias, wgpu.ToBytes(bias)},
 	}
-	if !withBias {
-		return c, nil
+	if bias == nil {
+		bufs = bufs[:3]
 	}
-	if c.bias, err = uploadF32(d, b.Data); err != nil {
-		c.destroy()
-		return nil, fmt.Errorf("gpu: upload %s bias: %w", name, err)
+	for _, u := range bufs {
+		if *u.b, err = d.newBufferBytes(u.data); err != nil {
+			c.destroy()
+			return nil, err
+		}
 	}
 	return c, nil
 }
 
 func (c *convWeights) destroy() {
-	for _, b := range []*Buffer{c.q, c.scale, c.bias} {
+	for _, b := range []*Buffer{c.fwd, c.vjp, c.scale, c.bias} {
 		if b != nil {
 			b.Destroy()
 		}
 	}
 }
 
-// packInt8 packs q four to a word, q[i] in byte i%4 of word i/4, the last
-// word zero-padded.
-func packInt8(q []int8) []uint32 {
-	w := make([]uint32, (len(q)+3)/4)
-	for i, v := range q {
-		w[i/4] |= uint32(uint8(v)) << (8 * (i % 4))
+// packBlocked packs the int8 weights q (cout, cin, taps) four per word in
+// the blocked order of shaders/conv.wgsl: for each block of convK output
+// channels, each input channel and each tap, the block's bytes; or, if
+// vjp, the same with the roles of input and output channels swapped.
+// Channels past the last are zero bytes.
+func packBlocked(q []int8, cout, cin, taps int, vjp bool) []uint32 {
+	outer, inner := cout, cin // blocked channels, then the summed ones
+	at := func(blocked, summed, t int) int8 { return q[(blocked*cin+summed)*taps+t] }
+	if vjp {
+		outer, inner = cin, cout
+		at = func(blocked, summed, t int) int8 { return q[(summed*cin+blocked)*taps+t] }
+	}
+	blocks := (outer + convK - 1) / convK
+	w := make([]uint32, blocks*inner*taps*convK/4)
+	i := 0
+	for b := range blocks {
+		for s := range inner {
+			for t := range taps {
+				for k := range convK {
+					if ch := b*convK + k; ch < outer {
+						w[i/4] |= uint32(uint8(at(ch, s, t))) << (8 * (i % 4))
+					}
+					i++
+				}
+			}
+		}
 	}
 	return w
 }
@@ -123,54 +207,63 @@ func uploadF32(d *Device, v []float32) (*Buffer, error) {
 // h×w input, of stride 1 or 2, reading the nearest ×2 upsampling of src if
 // up.
 func (d *Device) conv3x3(c *convWeights, dst, src, res *Buffer, h, w, stride int, up bool) error {
-	p := convParams{Cin: uint32(c.cin), H: uint32(h), W: uint32(w), Cout: uint32(c.cout), Stride: uint32(stride), Boff: uint32(c.boff)}
-	hu, wu := h, w
-	if up {
-		p.Up, hu, wu = 1, 2*h, 2*w
-	}
-	p.Ho, p.Wo = uint32((hu-1)/stride+1), uint32((wu-1)/stride+1)
-	p.N = uint32(c.cout) * p.Ho * p.Wo
-	return d.convDispatch(conv3x3Fwd, &p, c, dst, src, res)
+	p := conv3x3Params(c, h, w, stride, up)
+	p.Boff = uint32(c.boff)
+	return d.convDispatch(conv3x3Fwd[convVariant(stride, up)], &p, c.cout, int(p.Ho), int(p.Wo), c, dst, src, res)
 }
 
 // conv3x3VJP records dst = the gradient of conv3x3's h×w input given dy.
 func (d *Device) conv3x3VJP(c *convWeights, dst, dy *Buffer, h, w, stride int, up bool) error {
-	p := convParams{Cin: uint32(c.cin), H: uint32(h), W: uint32(w), Cout: uint32(c.cout), Stride: uint32(stride)}
+	p := conv3x3Params(c, h, w, stride, up)
+	return d.convDispatch(conv3x3VJP[convVariant(stride, up)], &p, c.cin, h, w, c, dst, dy, nil)
+}
+
+// conv3x3Params returns the sizes of a 3×3 conv over an h×w input.
+func conv3x3Params(c *convWeights, h, w, stride int, up bool) convParams {
 	hu, wu := h, w
 	if up {
-		p.Up, hu, wu = 1, 2*h, 2*w
+		hu, wu = 2*h, 2*w
 	}
-	p.Ho, p.Wo = uint32((hu-1)/stride+1), uint32((wu-1)/stride+1)
-	p.N = uint32(c.cin * h * w)
-	return d.convDispatch(conv3x3VJP, &p, c, dst, dy, nil)
+	return convParams{Cin: uint32(c.cin), H: uint32(h), W: uint32(w), Cout: uint32(c.cout),
+		Ho: uint32((hu-1)/stride + 1), Wo: uint32((wu-1)/stride + 1)}
 }
 
 // conv1x1 records dst = conv1x1(src) (+ res if res is not nil) over n
 // pixels.
 func (d *Device) conv1x1(c *convWeights, dst, src, res *Buffer, n int) error {
-	p := convParams{N: uint32(c.cout * n), Cin: uint32(c.cin), H: 1, W: uint32(n), Cout: uint32(c.cout), Ho: 1, Wo: uint32(n), Stride: 1, Boff: uint32(c.boff)}
-	return d.convDispatch(conv1x1Fwd, &p, c, dst, src, res)
+	p := convParams{Cin: uint32(c.cin), H: 1, W: uint32(n), Cout: uint32(c.cout), Ho: 1, Wo: uint32(n), Boff: uint32(c.boff)}
+	return d.convDispatch(conv1x1Fwd, &p, c.cout, 1, n, c, dst, src, res)
 }
 
 // conv1x1VJP records dst = the gradient of conv1x1's input given dy.
 func (d *Device) conv1x1VJP(c *convWeights, dst, dy *Buffer, n int) error {
-	p := convParams{N: uint32(c.cin * n), Cin: uint32(c.cin), H: 1, W: uint32(n), Cout: uint32(c.cout), Ho: 1, Wo: uint32(n), Stride: 1}
-	return d.convDispatch(conv1x1VJP, &p, c, dst, dy, nil)
+	p := convParams{Cin: uint32(c.cin), H: 1, W: uint32(n), Cout: uint32(c.cout), Ho: 1, Wo: uint32(n)}
+	return d.convDispatch(conv1x1VJP, &p, c.cin, 1, n, c, dst, dy, nil)
 }
 
-// convDispatch binds a conv kernel; a missing res is replaced by src, read
-// but unused, since every binding needs a buffer.
-func (d *Device) convDispatch(k *kernel, p *convParams, c *convWeights, dst, src, res *Buffer) error {
+// convDispatch binds a conv kernel that writes ch channels of rows × cols
+// pixels, one workgroup per channel block and WG·convP pixels; a missing
+// res is replaced by src, read but unused, since every binding needs a
+// buffer.
+func (d *Device) convDispatch(k *kernel, p *convParams, ch, rows, cols int, c *convWeights, dst, src, res *Buffer) error {
 	if res != nil {
 		p.Residual = 1
 	} else {
 		res = src
 	}
-	g, err := d.grid(int(p.N), k.wg)
+	nq := (cols + convP - 1) / convP
+	p.Nq = uint32(nq)
+	p.Tiles = uint32((rows*nq + int(k.wg) - 1) / int(k.wg))
+	p.Blocks = uint32((ch + convK - 1) / convK)
+	g, err := d.grid(int(p.Blocks*p.Tiles)*int(k.wg), k.wg)
 	if err != nil {
 		return err
 	}
-	return dispatch(d, k, g, p, dst, src, c.q, c.scale, c.bias, res)
+	q := c.fwd
+	if strings.HasSuffix(k.entry, "_vjp") {
+		q = c.vjp
+	}
+	return dispatch(d, k, g, p, dst, src, q, c.scale, c.bias, res)
 }
 
 // norm is one GroupNorm's affine parameters on the device.

@@ -5,14 +5,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
-
-	"github.com/cogentcore/webgpu/wgpu"
 )
 
 // testConv returns random int8 conv weights of cout×cin×k×k on the device
 // and their dequantized float64 values (q·scale rounded to float32, as the
 // model package dequantizes) with the bias.
-func testConv(t *testing.T, d *Device, cin, cout, k int) (*convWeights, []float64, []float64) {
+func testConv(t testing.TB, d *Device, cin, cout, k int) (*convWeights, []float64, []float64) {
 	t.Helper()
 	r := rand.New(rand.NewPCG(uint64(cin*1000+cout), uint64(k)))
 	q := make([]int8, cout*cin*k*k)
@@ -25,15 +23,8 @@ func testConv(t *testing.T, d *Device, cin, cout, k int) (*convWeights, []float6
 		scale[o] = float32(0.5+r.Float64()) / 127 / float32(math.Sqrt(float64(cin*k*k)))
 		bias[o] = float32(r.NormFloat64())
 	}
-	c := &convWeights{cin: cin, cout: cout}
-	var err error
-	if c.q, err = d.newBufferBytes(wgpu.ToBytes(packInt8(q))); err != nil {
-		t.Fatal(err)
-	}
-	if c.scale, err = uploadF32(d, scale); err != nil {
-		t.Fatal(err)
-	}
-	if c.bias, err = uploadF32(d, bias); err != nil {
+	c, err := uploadConv(d, q, scale, bias, cin, cout)
+	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.destroy)
@@ -106,6 +97,15 @@ func TestConv3x3(t *testing.T) {
 	}{
 		{1, 1, 1, 1, 1, false}, {3, 5, 7, 5, 1, false}, {5, 3, 7, 6, 2, false}, {4, 6, 5, 7, 2, false},
 		{3, 5, 1, 1, 2, false}, {2, 3, 2, 2, 2, false}, {3, 7, 3, 5, 1, true}, {6, 2, 4, 4, 1, true}, {1, 1, 1, 1, 1, true},
+		// The register blocks of conv.wgsl (8 channels × 4 columns, 64
+		// invocations a workgroup): channel counts around multiples of 8,
+		// rows around multiples of 4 and more pixels than one workgroup.
+		{9, 17, 17, 19, 1, false}, {17, 9, 17, 19, 1, false}, {8, 16, 8, 8, 1, false}, {16, 8, 9, 4, 2, false},
+		{7, 9, 19, 17, 2, false}, {9, 8, 11, 13, 1, true}, {8, 9, 8, 8, 1, true}, {17, 3, 3, 9, 2, false},
+		// Rows a multiple of 4 wide: one pixel group per row, several, and
+		// more than a workgroup.
+		{5, 19, 7, 4, 1, false}, {1, 1, 1, 4, 1, false}, {9, 17, 17, 12, 1, false}, {17, 33, 5, 16, 1, false},
+		{3, 16, 33, 20, 1, false},
 	} {
 		c, w, bias := testConv(t, b.d, g.cin, g.cout, 3)
 		hu, wu := g.h, g.w
@@ -146,10 +146,28 @@ func TestConv3x3(t *testing.T) {
 	run(t, b, cases)
 }
 
+// TestConvFold runs a conv whose dispatch folds into a 2-D grid with a
+// partial last row, each workgroup still finding its channel block and
+// tile.
+func TestConvFold(t *testing.T) {
+	b := testBackend(t, nil)
+	limit := b.d.maxGroups
+	b.d.maxGroups = 5
+	defer func() { b.d.maxGroups = limit }()
+	c, w, bias := testConv(t, b.d, 5, 19, 3)
+	// 3 channel blocks × 2 tiles of 256 pixels: 6 workgroups, 5 per row.
+	const h, wd = 16, 20
+	run(t, b, []kcase{{
+		name: "conv3x3_fwd/cin=5,cout=19,h=16,w=20,maxgroups=5", ins: []int{5 * h * wd}, out: 19 * h * wd, alias: -1, tol: 1e-5,
+		gpu: func(b *Backend, dst *Buffer, in []*Buffer) { must(b.d.conv3x3(c, dst, in[0], nil, h, wd, 1, false)) },
+		ref: func(dst []float64, in [][]float64) { conv3x3Ref(dst, in[0], w, bias, nil, 5, h, wd, 19, 1, false) },
+	}})
+}
+
 func TestConv1x1(t *testing.T) {
 	b := testBackend(t, nil)
 	var cases []kcase
-	for _, g := range []struct{ cin, cout, n int }{{1, 1, 1}, {3, 5, 17}, {7, 9, 65}, {13, 6, 64}, {2, 6, 63}} {
+	for _, g := range []struct{ cin, cout, n int }{{1, 1, 1}, {3, 5, 17}, {7, 9, 65}, {13, 6, 64}, {2, 6, 63}, {9, 17, 257}, {16, 8, 256}, {17, 24, 1023}, {17, 33, 1024}, {3, 2, 4}} {
 		c, w, bias := testConv(t, b.d, g.cin, g.cout, 1)
 		fwd := func(dst []float64, x, res []float64) {
 			for o := range g.cout {

@@ -20,6 +20,7 @@ var paramsOf = map[string]reflect.Type{
 	"conv.wgsl":      reflect.TypeFor[convParams](),
 	"groupnorm.wgsl": reflect.TypeFor[groupnormParams](),
 	"attention.wgsl": reflect.TypeFor[attentionParams](),
+	"gemm.wgsl":      reflect.TypeFor[gemmParams](),
 }
 
 var (
@@ -70,7 +71,7 @@ func TestParamsMirrorWGSL(t *testing.T) {
 			t.Errorf("%s: Params is %d bytes, want 4·%d, a multiple of 16", name, goType.Size(), len(fields))
 		}
 	}
-	for _, k := range append(kernels[:len(kernels):len(kernels)], netKernels...) {
+	for _, k := range append(append(kernels[:len(kernels):len(kernels)], netKernels...), gemmFwd) {
 		src, err := shaders.Source(k.file)
 		if err != nil {
 			t.Fatal(err)

@@ -83,13 +83,21 @@ fn groupnorm_fwd(@builtin(workgroup_id) wid: vec3<u32>,
         stats[2u * g] = mean;
         stats[2u * g + 1u] = rstd;
     }
-    for (var i = lid; i < m; i += WG) {
-        let ch = (base + i) / p.n;
-        var y = gamma[ch] * ((src[base + i] - mean) * rstd) + beta[ch];
-        if (p.silu == 1u) {
-            y = y * sigmoid(y);
+    // Channel by channel, so that gamma and beta are loaded once per
+    // channel, not per element (on lavapipe every load is a loop).
+    let cpg = p.c / p.groups;
+    for (var cc = 0u; cc < cpg; cc++) {
+        let ch = g * cpg + cc;
+        let ga = gamma[ch];
+        let be = beta[ch];
+        let row = base + cc * p.n;
+        for (var k = lid; k < p.n; k += WG) {
+            var y = ga * ((src[row + k] - mean) * rstd) + be;
+            if (p.silu == 1u) {
+                y = y * sigmoid(y);
+            }
+            dst[row + k] = y;
         }
-        dst[base + i] = y;
     }
 }
 
@@ -109,36 +117,47 @@ fn groupnorm_vjp(@builtin(workgroup_id) wid: vec3<u32>,
     let base = g * m;
     let mean = stats[2u * g];
     let rstd = stats[2u * g + 1u];
+    // Channel by channel, so that gamma and beta are loaded once per
+    // channel, not per element (on lavapipe every load is a loop).
+    let cpg = p.c / p.groups;
     var sd = 0.0;
     var sdx = 0.0;
-    for (var i = lid; i < m; i += WG) {
-        let ch = (base + i) / p.n;
-        let xh = (src[base + i] - mean) * rstd;
-        let d = gamma[ch] * grad_in(base + i, ch, xh);
-        sd += d;
-        sdx += d * xh;
+    for (var cc = 0u; cc < cpg; cc++) {
+        let ch = g * cpg + cc;
+        let ga = gamma[ch];
+        let be = beta[ch];
+        let row = base + cc * p.n;
+        for (var k = lid; k < p.n; k += WG) {
+            let xh = (src[row + k] - mean) * rstd;
+            let d = ga * grad_in(row + k, ga * xh + be);
+            sd += d;
+            sdx += d * xh;
+        }
     }
     let md = total(sd, lid) / f32(m);
     let mdx = total(sdx, lid) / f32(m);
-    for (var i = lid; i < m; i += WG) {
-        let ch = (base + i) / p.n;
-        let xh = (src[base + i] - mean) * rstd;
-        let d = gamma[ch] * grad_in(base + i, ch, xh);
-        var v = rstd * (d - md - xh * mdx);
-        if (p.residual == 1u) {
-            v += add[base + i];
+    for (var cc = 0u; cc < cpg; cc++) {
+        let ch = g * cpg + cc;
+        let ga = gamma[ch];
+        let be = beta[ch];
+        let row = base + cc * p.n;
+        for (var k = lid; k < p.n; k += WG) {
+            let xh = (src[row + k] - mean) * rstd;
+            var v = rstd * (ga * grad_in(row + k, ga * xh + be) - md - xh * mdx);
+            if (p.residual == 1u) {
+                v += add[row + k];
+            }
+            dst[row + k] = v;
         }
-        dst[base + i] = v;
     }
 }
 
-// grad_in returns the gradient reaching the affine output y of element i
-// (channel ch, normalised value xh): dy, through SiLU if silu.
-fn grad_in(i: u32, ch: u32, xh: f32) -> f32 {
+// grad_in returns the gradient reaching the affine output y of element i:
+// dy, through SiLU if silu.
+fn grad_in(i: u32, y: f32) -> f32 {
     if (p.silu == 0u) {
         return dy[i];
     }
-    let y = gamma[ch] * xh + beta[ch];
     let s = sigmoid(y);
     return dy[i] * s * (1.0 + y * (1.0 - s));
 }

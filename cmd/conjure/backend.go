@@ -15,29 +15,45 @@ import (
 func openBackend(name string, m *model.Model) (sampler.Backend, func(), error) {
 	switch name {
 	case "cpu":
-		return cpu.New(m.NewRunner()), func() {}, nil
+		return newCPUBackend(m), func() {}, nil
 	case "gpu":
-		d, err := gpu.Open()
-		if errors.Is(err, gpu.ErrNoAdapter) {
-			return nil, nil, errors.New("no WebGPU adapter: install a Vulkan driver (on Debian: mesa-vulkan-drivers) or use --backend cpu")
-		}
+		_, _, b, closeGPU, err := openGPU(m)
 		if err != nil {
 			return nil, nil, err
 		}
-		net, err := gpu.NewNet(d, m)
-		if err != nil {
-			d.Close()
-			return nil, nil, err
-		}
-		b, err := gpu.NewBackend(d, net)
-		if err != nil {
-			net.Destroy()
-			d.Close()
-			return nil, nil, err
-		}
-		return b, func() { net.Destroy(); d.Close() }, nil
+		return b, closeGPU, nil
 	}
 	return nil, nil, fmt.Errorf("unknown backend %q: want cpu or gpu", name)
+}
+
+// newCPUBackend returns the CPU backend running m's reference network.
+func newCPUBackend(m *model.Model) sampler.Backend { return cpu.New(m.NewRunner()) }
+
+// errNoAdapter is the message for a GPU run on a machine without one.
+var errNoAdapter = errors.New("no WebGPU adapter: install a Vulkan driver (on Debian: mesa-vulkan-drivers) or use --backend cpu")
+
+// openGPU opens the device, uploads m and makes a Backend on it; the
+// function it returns frees them all.
+func openGPU(m *model.Model) (*gpu.Device, *gpu.Net, *gpu.Backend, func(), error) {
+	d, err := gpu.Open()
+	if errors.Is(err, gpu.ErrNoAdapter) {
+		return nil, nil, nil, nil, errNoAdapter
+	}
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	net, err := gpu.NewNet(d, m)
+	if err != nil {
+		d.Close()
+		return nil, nil, nil, nil, err
+	}
+	b, err := gpu.NewBackend(d, net)
+	if err != nil {
+		net.Destroy()
+		d.Close()
+		return nil, nil, nil, nil, err
+	}
+	return d, net, b, func() { net.Destroy(); d.Close() }, nil
 }
 
 // guard runs f, turning a panic of the GPU backend (whose Backend methods

@@ -7,6 +7,7 @@
 //	conjure eval --data DIR --out DIR [flags]
 //	conjure sweep --data DIR --out DIR [flags]
 //	conjure toy --problem FILE.json
+//	conjure bench [--backend cpu,gpu] [--steps 5] [--repeat 3] [--json]
 //
 // Run "conjure COMMAND --help" for a command's flags.
 package main
@@ -31,6 +32,7 @@ var commands = []command{
 	{"restore", "restore a photo (or degrade and restore it with --simulate)", runRestore},
 	{"eval", "measure every task and method on held-out images; write a report", runEval},
 	{"sweep", "tune w, λ, τ₀ per task and step count; write the chosen presets", runSweep},
+	{"bench", "time the network kernels and whole restorations on the CPU and the GPU", runBench},
 	{"toy", "run a sampler on a Gaussian toy problem and print the final state", runToy},
 }
 

@@ -1,0 +1,45 @@
+//go:build !js
+
+package gpu
+
+import (
+	"fmt"
+
+	"github.com/cogentcore/webgpu/wgpu"
+)
+
+// openAdapter opens a device through wgpu-native.
+//
+// Only the primary backends (Vulkan, Metal, DX12) are enabled: wgpu-native's
+// OpenGL backend aborts the process inside instance creation when EGL is
+// half-installed (wgpu-hal gles/egl.rs unwraps a missing display), which
+// no caller could recover from.
+func openAdapter() (handles, error) {
+	inst := createInstance(wgpu.InstanceBackendPrimary)
+	ad, err := inst.RequestAdapter(&wgpu.RequestAdapterOptions{PowerPreference: wgpu.PowerPreferenceHighPerformance})
+	if err != nil {
+		ad, err = inst.RequestAdapter(nil)
+	}
+	if err != nil {
+		inst.Release()
+		return handles{}, fmt.Errorf("%w: %v", ErrNoAdapter, err)
+	}
+	dev, err := ad.RequestDevice(nil)
+	if err != nil {
+		ad.Release()
+		inst.Release()
+		return handles{}, fmt.Errorf("gpu: request device: %w", err)
+	}
+	return handles{instance: inst, adapter: ad, dev: dev, name: adapterName(ad.GetInfo())}, nil
+}
+
+// adapterName describes an adapter. wgpu-native reports Vulkan drivers'
+// names in the driver description; the device name is a PCI id ("0x0" for
+// lavapipe).
+func adapterName(info wgpu.AdapterInfo) string {
+	name := info.DriverDescription
+	if name == "" {
+		name = info.Name
+	}
+	return fmt.Sprintf("%s (%s, %s)", name, info.AdapterType, info.BackendType)
+}
