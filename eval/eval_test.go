@@ -135,7 +135,9 @@ func TestRunSmall(t *testing.T) {
 	}
 	net := m.NewRunner()
 	c := Config{Images: imgs, Res: 16, Tasks: []Task{Tasks[0], Tasks[3]}, Methods: []string{"cpigdm", Pinv, Bicubic}, Steps: []int{1, 2},
-		Options: func(t Task, meth sampler.Method, n int) sampler.Options { return restore.Options(t.Base, meth, n) },
+		Options: func(t Task, meth sampler.Method, n int) sampler.Options {
+			return restore.Options(t.Base, meth, n, t.SigmaY)
+		},
 		Backend: func() sampler.Backend { return cpu.New(net) }}
 	rows, err := Run(c, 2)
 	if err != nil {

@@ -25,8 +25,8 @@ type Trial struct {
 // count of c (c.Methods and c.Options are ignored) and returns the trials in
 // report order with the presets it chose: for each method, base task and
 // step count, the point with the highest mean PSNR, averaged over the
-// evaluation tasks that share the base task (inpaint-box and inpaint-free
-// both tune inpaint). Ties keep the earlier point.
+// evaluation tasks that share a preset (inpaint-box and inpaint-free both
+// tune inpaint; sr4-noisy tunes sr4+noisy). Ties keep the earlier point.
 func Sweep(c Config, methods []sampler.Method, points []restore.Preset) ([]*Trial, restore.Presets, error) {
 	if len(points) == 0 || len(methods) == 0 {
 		return nil, nil, fmt.Errorf("sweep: need at least one method and one point")
@@ -67,13 +67,13 @@ func Sweep(c Config, methods []sampler.Method, points []restore.Preset) ([]*Tria
 
 // choose marks and returns the best point per method, base task and steps.
 func choose(trials []*Trial, tasks []Task) restore.Presets {
-	base := map[string]restore.Task{}
+	base := map[string]restore.Key{}
 	for _, t := range tasks {
-		base[t.Name] = t.Base
+		base[t.Name] = restore.KeyFor(t.Base, t.SigmaY)
 	}
 	type group struct {
 		m sampler.Method
-		t restore.Task
+		t restore.Key
 		n int
 	}
 	type score struct {

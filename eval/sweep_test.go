@@ -61,11 +61,11 @@ func TestSweepChoosesArgmax(t *testing.T) {
 		t.Errorf("trial %+v, direct run PSNR %v", tr, p.Mean)
 	}
 	for _, n := range []int{1, 2} {
-		for _, base := range []restore.Task{restore.SR4, restore.Inpaint} {
+		for _, base := range []restore.Key{restore.Key(restore.SR4), restore.Key(restore.Inpaint)} {
 			mean := map[restore.Preset]float64{}
 			for _, tr := range trials {
 				t, _ := LookupTask(tr.Task)
-				if tr.Steps == n && t.Base == base {
+				if tr.Steps == n && restore.Key(t.Base) == base {
 					mean[tr.Point] += tr.PSNR.Mean
 				}
 			}
@@ -80,7 +80,7 @@ func TestSweepChoosesArgmax(t *testing.T) {
 			}
 			for _, tr := range trials {
 				task, _ := LookupTask(tr.Task)
-				if tr.Steps == n && task.Base == base && tr.Best != (tr.Point == want) {
+				if tr.Steps == n && restore.Key(task.Base) == base && tr.Best != (tr.Point == want) {
 					t.Errorf("%s %d steps %+v: Best = %v", tr.Task, n, tr.Point, tr.Best)
 				}
 			}

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 
 	"conjure/sampler"
 )
@@ -21,9 +22,32 @@ type Preset struct {
 	Tau0   float64 `json:"tau0"`
 }
 
-// Presets maps method → task → step count → Preset. Step counts are the
+// Presets maps method → key → step count → Preset. Step counts are the
 // sweep's; a run with another count uses the nearest one.
-type Presets map[sampler.Method]map[Task]map[int]Preset
+type Presets map[sampler.Method]map[Key]map[int]Preset
+
+// Key names the situation a preset is for: a task, with the suffix "+noisy"
+// when its measurement carries noise. Noisy C-ΠGDM needs a far smaller w
+// than noiseless: its first-order inverse of A + c₃H†H†ᵀ (ALGORITHM.md
+// §3.8) breaks down, and the run diverges, once w·σ_y²/s² is not small.
+type Key string
+
+// noisy is the suffix of a Key for a measurement with noise.
+const noisy = "+noisy"
+
+// KeyFor returns the Key of task t with measurement noise sigmaY.
+func KeyFor(t Task, sigmaY float64) Key {
+	if sigmaY > 0 {
+		return Key(t) + noisy
+	}
+	return Key(t)
+}
+
+// parseKey checks that k is a task, optionally with the noisy suffix.
+func parseKey(k Key) error {
+	_, err := ParseTask(strings.TrimSuffix(string(k), noisy))
+	return err
+}
 
 // presetsFile is written by `conjure sweep` (docs/EVALUATION.md says how
 // it was run and why these values won).
@@ -42,11 +66,16 @@ var shipped = func() Presets {
 }()
 
 // fallback is the paper's only documented setting (w = 15, λ = 0, τ₀ = 0.4;
-// ALGORITHM.md §3.7), for a method and task the sweep did not cover.
-var fallback = Preset{W: 15, Lambda: 0, Tau0: 0.4}
+// ALGORITHM.md §3.7), for a method and task the sweep did not cover;
+// noisyFallback, for a noisy one, takes the w = 2 of the reference code's
+// noisy example (§3.8) with the same τ₀.
+var (
+	fallback      = Preset{W: 15, Lambda: 0, Tau0: 0.4}
+	noisyFallback = Preset{W: 2, Lambda: 0, Tau0: 0.4}
+)
 
 // presetsJSON is the file layout: step counts are object keys, so strings.
-type presetsJSON map[sampler.Method]map[Task]map[string]Preset
+type presetsJSON map[sampler.Method]map[Key]map[string]Preset
 
 // ReadPresets parses a presets file and checks every method, task and step
 // count in it.
@@ -61,7 +90,7 @@ func ReadPresets(r io.Reader) (Presets, error) {
 			return nil, fmt.Errorf("read presets: %w", err)
 		}
 		for t, steps := range tasks {
-			if _, err := ParseTask(string(t)); err != nil {
+			if err := parseKey(t); err != nil {
 				return nil, fmt.Errorf("read presets: %w", err)
 			}
 			for s, v := range steps {
@@ -80,7 +109,7 @@ func ReadPresets(r io.Reader) (Presets, error) {
 func (p Presets) WriteTo(w io.Writer) (int64, error) {
 	raw := presetsJSON{}
 	for m, tasks := range p {
-		raw[m] = map[Task]map[string]Preset{}
+		raw[m] = map[Key]map[string]Preset{}
 		for t, steps := range tasks {
 			raw[m][t] = map[string]Preset{}
 			for n, v := range steps {
@@ -96,10 +125,10 @@ func (p Presets) WriteTo(w io.Writer) (int64, error) {
 	return int64(n), err
 }
 
-// Set records v as the preset of method m on task t at n steps.
-func (p Presets) Set(m sampler.Method, t Task, n int, v Preset) {
+// Set records v as the preset of method m for key t at n steps.
+func (p Presets) Set(m sampler.Method, t Key, n int, v Preset) {
 	if p[m] == nil {
-		p[m] = map[Task]map[int]Preset{}
+		p[m] = map[Key]map[int]Preset{}
 	}
 	if p[m][t] == nil {
 		p[m][t] = map[int]Preset{}
@@ -107,12 +136,15 @@ func (p Presets) Set(m sampler.Method, t Task, n int, v Preset) {
 	p[m][t][n] = v
 }
 
-// Get returns the preset of method m on task t for n steps: the one swept
-// at the nearest step count (the smaller on a tie), or the paper's setting
-// when the sweep did not cover m and t.
-func (p Presets) Get(m sampler.Method, t Task, n int) Preset {
+// Get returns the preset of method m for key t and n steps: the one swept
+// at the nearest step count (the smaller on a tie), or the fallback when
+// the sweep did not cover m and t.
+func (p Presets) Get(m sampler.Method, t Key, n int) Preset {
 	steps := p[m][t]
 	if len(steps) == 0 {
+		if strings.HasSuffix(string(t), noisy) {
+			return noisyFallback
+		}
 		return fallback
 	}
 	keys := slices.Sorted(maps.Keys(steps))
@@ -127,14 +159,15 @@ func (p Presets) Get(m sampler.Method, t Task, n int) Preset {
 
 func abs(n int) int { return max(n, -n) }
 
-// Options returns the sampler options for task t with method m and n steps,
-// from the shipped presets.
-func Options(t Task, m sampler.Method, n int) sampler.Options {
-	p := shipped.Get(m, t, n)
+// Options returns the sampler options for task t with method m, n steps and
+// measurement noise sigmaY, from the shipped presets.
+func Options(t Task, m sampler.Method, n int, sigmaY float64) sampler.Options {
+	p := shipped.Get(m, KeyFor(t, sigmaY), n)
 	o := sampler.DefaultOptions(m)
 	o.Steps, o.W, o.Lambda, o.Tau0 = n, p.W, p.Lambda, p.Tau0
 	return o
 }
 
-// PresetFor returns the shipped preset of method m on task t at n steps.
-func PresetFor(m sampler.Method, t Task, n int) Preset { return shipped.Get(m, t, n) }
+// PresetFor returns the shipped preset of method m on task t (noiseless)
+// at n steps.
+func PresetFor(m sampler.Method, t Task, n int) Preset { return shipped.Get(m, Key(t), n) }

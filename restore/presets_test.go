@@ -13,8 +13,8 @@ import (
 func TestPresetsRoundTripAndNearest(t *testing.T) {
 	p := Presets{}
 	a, b := Preset{W: 3, Lambda: 0.25, Tau0: 0.6}, Preset{W: 7.5, Tau0: 0.2}
-	p.Set(sampler.CPiGDM, SR4, 5, a)
-	p.Set(sampler.CPiGDM, SR4, 15, b)
+	p.Set(sampler.CPiGDM, Key(SR4), 5, a)
+	p.Set(sampler.CPiGDM, Key(SR4), 15, b)
 	var buf bytes.Buffer
 	if _, err := p.WriteTo(&buf); err != nil {
 		t.Fatal(err)
@@ -27,14 +27,17 @@ func TestPresetsRoundTripAndNearest(t *testing.T) {
 		n    int
 		want Preset
 	}{{1, a}, {5, a}, {9, a}, {10, a}, {11, b}, {15, b}, {40, b}} {
-		if got := q.Get(sampler.CPiGDM, SR4, c.n); got != c.want {
+		if got := q.Get(sampler.CPiGDM, Key(SR4), c.n); got != c.want {
 			t.Errorf("Get(cpigdm, sr4, %d) = %+v, want %+v", c.n, got, c.want)
 		}
 	}
-	if got := q.Get(sampler.PiGDM, SR4, 5); got != fallback {
+	if got := q.Get(sampler.CPiGDM, KeyFor(SR4, 0.05), 5); got != noisyFallback {
+		t.Errorf("unswept noisy key: %+v, want %+v", got, noisyFallback)
+	}
+	if got := q.Get(sampler.PiGDM, Key(SR4), 5); got != fallback {
 		t.Errorf("unswept method: %+v, want the fallback %+v", got, fallback)
 	}
-	if got := q.Get(sampler.CPiGDM, Gray, 5); got != fallback {
+	if got := q.Get(sampler.CPiGDM, Key(Gray), 5); got != fallback {
 		t.Errorf("unswept task: %+v, want the fallback %+v", got, fallback)
 	}
 }
@@ -46,6 +49,7 @@ func TestReadPresetsRejectsBadFiles(t *testing.T) {
 		`{"cpigdm": {"sr8": {"5": {"w": 1, "lambda": 0, "tau0": 0.4}}}}`,
 		`{"cpigdm": {"sr4": {"five": {"w": 1, "lambda": 0, "tau0": 0.4}}}}`,
 		`{"cpigdm": {"sr4": {"0": {"w": 1, "lambda": 0, "tau0": 0.4}}}}`,
+		`{"cpigdm": {"sr4+noise": {"5": {"w": 1, "lambda": 0, "tau0": 0.4}}}}`,
 	} {
 		if _, err := ReadPresets(strings.NewReader(body)); err == nil {
 			t.Errorf("accepted %s", body)
@@ -59,7 +63,10 @@ func TestShippedPresetsValidate(t *testing.T) {
 	for m, tasks := range shipped {
 		for task, steps := range tasks {
 			for n := range steps {
-				if _, err := Options(task, m, n).Validate(); err != nil {
+				o := sampler.DefaultOptions(m)
+				p := shipped.Get(m, task, n)
+				o.W, o.Lambda, o.Tau0 = p.W, p.Lambda, p.Tau0
+				if _, err := o.Validate(); err != nil {
 					t.Errorf("%s %s %d steps: %v", m, task, n, err)
 				}
 			}

@@ -281,7 +281,7 @@ func benchRestores(r *benchReport, backend string, b sampler.Backend, res int, f
 	y := make([]float64, op.Out())
 	op.Forward(y, x0)
 	for _, meth := range benchMethods {
-		o := restore.Options(restore.SR4, meth, f.steps)
+		o := restore.Options(restore.SR4, meth, f.steps, 0)
 		best := time.Duration(1<<63 - 1)
 		// The first run is a warm-up: it creates the bind groups and
 		// scratch buffers every later run reuses.

@@ -121,7 +121,9 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	defer closeBackend()
 	cfg.Methods = meths
-	cfg.Options = func(t eval.Task, meth sampler.Method, n int) sampler.Options { return restore.Options(t.Base, meth, n) }
+	cfg.Options = func(t eval.Task, meth sampler.Method, n int) sampler.Options {
+		return restore.Options(t.Base, meth, n, t.SigmaY)
+	}
 	var rows []*eval.Row
 	if err := guard(func() (err error) { rows, err = eval.Run(cfg, *keep); return err }); err != nil {
 		return err

@@ -61,7 +61,7 @@ func TestEvalAndSweepCommands(t *testing.T) {
 
 	presets := filepath.Join(t.TempDir(), "presets.json")
 	keep := restore.Presets{}
-	keep.Set(sampler.CPiGDM, restore.Gray, 5, restore.Preset{W: 2, Tau0: 0.5})
+	keep.Set(sampler.CPiGDM, restore.Key(restore.Gray), 5, restore.Preset{W: 2, Tau0: 0.5})
 	f, _ := os.Create(presets)
 	keep.WriteTo(f)
 	f.Close()
@@ -79,10 +79,10 @@ func TestEvalAndSweepCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := merged.Get(sampler.CPiGDM, restore.Gray, 5); p != (restore.Preset{W: 2, Tau0: 0.5}) {
+	if p := merged.Get(sampler.CPiGDM, restore.Key(restore.Gray), 5); p != (restore.Preset{W: 2, Tau0: 0.5}) {
 		t.Errorf("merge lost the gray preset: %+v", p)
 	}
-	if p := merged.Get(sampler.CPiGDM, restore.SR4, 1); (p.W != 1 && p.W != 4) || p.Tau0 != 0.3 {
+	if p := merged.Get(sampler.CPiGDM, restore.Key(restore.SR4), 1); (p.W != 1 && p.W != 4) || p.Tau0 != 0.3 {
 		t.Errorf("merged sr4 preset %+v is not a swept point", p)
 	}
 	got, _ = os.ReadFile(doc)

@@ -88,7 +88,7 @@ func parseRestore(args []string, stderr io.Writer) (*restoreFlags, error) {
 
 // options returns the sampler options: the task's preset, then the flags.
 func (f *restoreFlags) options(t restore.Task) (sampler.Options, error) {
-	o := restore.Options(t, sampler.Method(f.method), f.steps)
+	o := restore.Options(t, sampler.Method(f.method), f.steps, f.sigmaY)
 	if f.set["w"] {
 		o.W = f.w
 	}

@@ -79,7 +79,7 @@ func TestRestoreMatchesCLIPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, err := restore.Run(cpuEngine(t).b, op, restore.Measurement(op, obs), 0, restore.Options(restore.SR4, sampler.CPiGDM, steps), seed, nil)
+	x, err := restore.Run(cpuEngine(t).b, op, restore.Measurement(op, obs), 0, restore.Options(restore.SR4, sampler.CPiGDM, steps, 0), seed, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
