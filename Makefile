@@ -86,7 +86,7 @@ test-worker: site $(WORKER_NPM)
 # trained on. `make sweep` re-tunes the presets on images 201–203 and writes
 # restore/presets.json; `make eval` measures images 1–N with them. Both
 # rewrite their tables in docs/EVALUATION.md in place (CPU backend: about
-# 20 and 40 minutes on 2 cores).
+# 40 and 60 minutes on 2 cores).
 UTKFACE  ?= ../shared/data/utkface
 VAL      := $(UTKFACE)/utkface-val-000.tar
 EVAL_DOC := docs/EVALUATION.md
@@ -94,9 +94,17 @@ sweep: build
 	$(BIN)/conjure sweep --data $(VAL) --skip 200 --limit 3 --tasks sr4,inpaint-box,deblur,gray,sr4box \
 		--methods cpigdm,pigdm --steps 5 --w 15,60,250 --tau0 0.1,0.4,0.7 \
 		--out out/sweep --presets restore/presets.json --splice $(EVAL_DOC)
+	$(BIN)/conjure sweep --data $(VAL) --skip 200 --limit 3 --tasks sr4,inpaint-box \
+		--methods pigdm --steps 20 --w 15,60 --tau0 0.1,0.4,0.7 \
+		--out out/sweep20 --presets restore/presets.json --splice $(EVAL_DOC) --region sweep20
+	$(BIN)/conjure sweep --data $(VAL) --skip 200 --limit 3 --tasks sr4-noisy \
+		--methods cpigdm,pigdm --steps 5 --w 1,2,5,15 --tau0 0.1,0.4 \
+		--out out/sweep-noisy --presets restore/presets.json --splice $(EVAL_DOC) --region sweep-noisy
 eval: build
-	$(BIN)/conjure eval --data $(VAL) --limit 6 --tasks sr4,sr4box,inpaint-box,inpaint-free,deblur,gray,sr4-noisy \
+	$(BIN)/conjure eval --data $(VAL) --limit 6 --tasks sr4,sr4box,inpaint-box,inpaint-free,deblur,gray \
 		--methods cpigdm,pigdm,ddnm,dps,pinv,bicubic --steps 5 --out out/eval-all --splice $(EVAL_DOC) --region eval
+	$(BIN)/conjure eval --data $(VAL) --limit 6 --tasks sr4-noisy \
+		--methods cpigdm,pigdm,ddnm,dps,pinv,bicubic --steps 5 --out out/eval-noisy --splice $(EVAL_DOC) --region noisy
 	$(BIN)/conjure eval --data $(VAL) --limit 6 --tasks sr4,inpaint-box \
 		--methods cpigdm,pigdm --steps 5,20 --out out/eval-claim --splice $(EVAL_DOC) --region claim
 	$(BIN)/conjure eval --data $(VAL) --limit 40 --tasks sr4,inpaint-box \

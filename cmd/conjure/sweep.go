@@ -22,7 +22,8 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	ws := fs.String("w", "1,3,7.5,15", "comma-separated guidance weights w")
 	lambdas := fs.String("lambda", "0", "comma-separated λ values")
 	tau0s := fs.String("tau0", "0.2,0.4,0.6", "comma-separated start times τ₀")
-	splice := fs.String("splice", "", "also replace the tables between <!-- begin sweep --> and <!-- end sweep --> in this Markdown `FILE`")
+	splice := fs.String("splice", "", "also replace the tables between <!-- begin REGION --> and <!-- end REGION --> in this Markdown `FILE`")
+	region := fs.String("region", "sweep", "the `REGION` of --splice's file to replace")
 	presetsPath := fs.String("presets", "", "also merge the chosen presets into this presets.json `FILE` (e.g. restore/presets.json)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -30,7 +31,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if *out == "" {
 		return errors.New("--out is required")
 	}
-	if err := checkSplice(*splice, "sweep"); err != nil {
+	if err := checkSplice(*splice, *region); err != nil {
 		return err
 	}
 	var meths []sampler.Method
@@ -62,7 +63,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		return eval.WriteSweep(io.MultiWriter(w, stdout, &report), ef.header("sweep", args, len(cfg.Images)), trials)
 	})
 	if err == nil && *splice != "" {
-		err = spliceInto(*splice, "sweep", report.String())
+		err = spliceInto(*splice, *region, report.String())
 	}
 	if err != nil {
 		return err
