@@ -34,6 +34,10 @@ func TestPresetsRoundTripAndNearest(t *testing.T) {
 	if got := q.Get(sampler.CPiGDM, KeyFor(SR4, 0.05), 5); got != noisyFallback {
 		t.Errorf("unswept noisy key: %+v, want %+v", got, noisyFallback)
 	}
+	q.Set(sampler.DPS, Key(SR4), 5, b)
+	if got := q.Get(sampler.DPS, KeyFor(SR4, 0.05), 5); got != b {
+		t.Errorf("unswept noisy key for DPS: %+v, want its noiseless preset %+v", got, b)
+	}
 	if got := q.Get(sampler.PiGDM, Key(SR4), 5); got != fallback {
 		t.Errorf("unswept method: %+v, want the fallback %+v", got, fallback)
 	}
