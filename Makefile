@@ -105,7 +105,7 @@ eval: build
 		--methods cpigdm,pigdm,ddnm,dps,pinv,bicubic --steps 5 --out out/eval-all --splice $(EVAL_DOC) --region eval
 	$(BIN)/conjure eval --data $(VAL) --limit 6 --tasks sr4-noisy \
 		--methods cpigdm,pigdm,ddnm,dps,pinv,bicubic --steps 5 --out out/eval-noisy --splice $(EVAL_DOC) --region noisy
-	$(BIN)/conjure eval --data $(VAL) --limit 6 --tasks sr4,inpaint-box \
+	$(BIN)/conjure eval --data $(VAL) --limit 18 --tasks sr4,inpaint-box \
 		--methods cpigdm,pigdm --steps 5,20 --out out/eval-claim --splice $(EVAL_DOC) --region claim
 	$(BIN)/conjure eval --data $(VAL) --limit 40 --tasks sr4,inpaint-box \
 		--methods cpigdm,pinv,bicubic --steps 5 --out out/eval-card --splice $(EVAL_DOC) --region card
