@@ -115,25 +115,32 @@ func TestLoadImagesDirAndTar(t *testing.T) {
 	}
 }
 
-// A whole small evaluation on a random tiny model: H†y is perfectly
-// consistent, every row has one value per image, and the report and
-// montages come out.
-func TestRunSmall(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
+// tinySetup returns a random 16×16 model's runner (weights from seed) and
+// n random images.
+func tinySetup(t *testing.T, seed uint64, n int) (*model.Runner, []Image) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, 4))
 	cfg := model.Config{Resolution: 16, InChannels: 3, Channels: 8, Mult: []int{1, 2}, ResBlocks: 1, AttnResolutions: []int{8}, Groups: 4, Heads: 2, TimeScale: 1000}
-	m, err := model.NewRandom(cfg, 5)
+	m, err := model.NewRandom(cfg, seed)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var imgs []Image
-	for i := range 3 {
+	for i := range n {
 		x := make([]float64, 3*16*16)
 		for k := range x {
 			x[k] = r.Float64()*2 - 1
 		}
 		imgs = append(imgs, Image{Name: string(rune('a' + i)), X: x})
 	}
-	net := m.NewRunner()
+	return m.NewRunner(), imgs
+}
+
+// A whole small evaluation on a random tiny model: H†y is perfectly
+// consistent, every row has one value per image, and the report and
+// montages come out.
+func TestRunSmall(t *testing.T) {
+	net, imgs := tinySetup(t, 5, 3)
 	c := Config{Images: imgs, Res: 16, Tasks: []Task{Tasks[0], Tasks[3]}, Methods: []string{"cpigdm", Pinv, Bicubic}, Steps: []int{1, 2},
 		Options: func(t Task, meth sampler.Method, n int) sampler.Options {
 			return restore.Options(t.Base, meth, n, t.SigmaY)

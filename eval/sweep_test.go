@@ -2,12 +2,10 @@ package eval
 
 import (
 	"bytes"
-	"math/rand/v2"
 	"strings"
 	"testing"
 
 	"conjure/cpu"
-	"conjure/model"
 	"conjure/restore"
 	"conjure/sampler"
 )
@@ -17,21 +15,7 @@ import (
 // chosen preset the PSNR argmax of its group (inpaint-box and inpaint-free
 // pooled, since they share the inpaint preset).
 func TestSweepChoosesArgmax(t *testing.T) {
-	r := rand.New(rand.NewPCG(7, 8))
-	cfg := model.Config{Resolution: 16, InChannels: 3, Channels: 8, Mult: []int{1, 2}, ResBlocks: 1, AttnResolutions: []int{8}, Groups: 4, Heads: 2, TimeScale: 1000}
-	m, err := model.NewRandom(cfg, 9)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var imgs []Image
-	for i := range 2 {
-		x := make([]float64, 3*16*16)
-		for k := range x {
-			x[k] = r.Float64()*2 - 1
-		}
-		imgs = append(imgs, Image{Name: string(rune('a' + i)), X: x})
-	}
-	net := m.NewRunner()
+	net, imgs := tinySetup(t, 9, 2)
 	box, _ := LookupTask("inpaint-box")
 	free, _ := LookupTask("inpaint-free")
 	c := Config{Images: imgs, Res: 16, Tasks: []Task{Tasks[0], box, free}, Steps: []int{1, 2},

@@ -128,16 +128,9 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err := guard(func() (err error) { rows, err = eval.Run(cfg, *keep); return err }); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return err
-	}
-	var report strings.Builder
-	err = writeFile(filepath.Join(*out, "report.md"), func(w io.Writer) error {
-		return eval.WriteReport(io.MultiWriter(w, stdout, &report), ef.header("eval", args, len(cfg.Images)), rows)
+	err = publish(filepath.Join(*out, "report.md"), stdout, *splice, *region, func(w io.Writer) error {
+		return eval.WriteReport(w, ef.header("eval", args, len(cfg.Images)), rows)
 	})
-	if err == nil && *splice != "" {
-		err = spliceInto(*splice, *region, report.String())
-	}
 	if err != nil || *keep == 0 {
 		return err
 	}
@@ -151,6 +144,20 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// publish writes a report with write to path (creating its folder), to
+// stdout, and, when splice names a file, into that file's region.
+func publish(path string, stdout io.Writer, splice, region string, write func(io.Writer) error) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	var report strings.Builder
+	err := writeFile(path, func(w io.Writer) error { return write(io.MultiWriter(w, stdout, &report)) })
+	if err == nil && splice != "" {
+		err = spliceInto(splice, region, report.String())
+	}
+	return err
 }
 
 // checkSplice fails early, before a long run, when the document at path

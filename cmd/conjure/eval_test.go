@@ -6,35 +6,14 @@ import (
 	"strings"
 	"testing"
 
-	"conjure/model"
 	"conjure/restore"
 	"conjure/sampler"
 )
 
-// tinyModel writes a random 16×16 model and returns its path.
-func tinyModel(t *testing.T) string {
-	t.Helper()
-	cfg := model.Config{Resolution: 16, InChannels: 3, Channels: 8, Mult: []int{1, 2}, ResBlocks: 1, AttnResolutions: []int{8}, Groups: 4, Heads: 2, TimeScale: 1000}
-	m, err := model.NewRandom(cfg, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "tiny.safetensors")
-	f, err := os.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := m.WriteTo(f); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // eval and sweep end to end on a tiny model: reports, montages, the
 // spliced document and the merged presets file.
 func TestEvalAndSweepCommands(t *testing.T) {
-	mdl := tinyModel(t)
+	mdl := writeTinyModel(t)
 	data := t.TempDir()
 	for _, n := range []string{"a.png", "b.png", "c.png"} {
 		writePNG(t, data, n, 20+len(n), 18, false)

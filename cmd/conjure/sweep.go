@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	"conjure/eval"
 	"conjure/restore"
@@ -55,16 +54,9 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err := guard(func() (err error) { trials, chosen, err = eval.Sweep(cfg, meths, points); return err }); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return err
-	}
-	var report strings.Builder
-	err = writeFile(filepath.Join(*out, "sweep.md"), func(w io.Writer) error {
-		return eval.WriteSweep(io.MultiWriter(w, stdout, &report), ef.header("sweep", args, len(cfg.Images)), trials)
+	err = publish(filepath.Join(*out, "sweep.md"), stdout, *splice, *region, func(w io.Writer) error {
+		return eval.WriteSweep(w, ef.header("sweep", args, len(cfg.Images)), trials)
 	})
-	if err == nil && *splice != "" {
-		err = spliceInto(*splice, *region, report.String())
-	}
 	if err != nil {
 		return err
 	}
