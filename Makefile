@@ -101,9 +101,9 @@ sweep: build
 		--methods cpigdm,pigdm --steps 5 --w 1,2,5,15 --tau0 0.1,0.4 \
 		--out out/sweep-noisy --presets restore/presets.json --splice $(EVAL_DOC) --region sweep-noisy
 eval: build
-	$(BIN)/conjure eval --data $(VAL) --limit 6 --tasks sr4,sr4box,inpaint-box,inpaint-free,deblur,gray \
+	$(BIN)/conjure eval --data $(VAL) --limit 12 --tasks sr4,sr4box,inpaint-box,inpaint-free,deblur,gray \
 		--methods cpigdm,pigdm,ddnm,dps,pinv,bicubic --steps 5 --out out/eval-all --splice $(EVAL_DOC) --region eval
-	$(BIN)/conjure eval --data $(VAL) --limit 6 --tasks sr4-noisy \
+	$(BIN)/conjure eval --data $(VAL) --limit 12 --tasks sr4-noisy \
 		--methods cpigdm,pigdm,ddnm,dps,pinv,bicubic --steps 5 --out out/eval-noisy --splice $(EVAL_DOC) --region noisy
 	$(BIN)/conjure eval --data $(VAL) --limit 18 --tasks sr4,inpaint-box \
 		--methods cpigdm,pigdm --steps 5,20 --out out/eval-claim --splice $(EVAL_DOC) --region claim
