@@ -86,7 +86,7 @@ test-worker: site $(WORKER_NPM)
 # trained on. `make sweep` re-tunes the presets on images 201–203 and writes
 # restore/presets.json; `make eval` measures images 1–N with them. Both
 # rewrite their tables in docs/EVALUATION.md in place (CPU backend: about
-# 40 and 60 minutes on 2 cores).
+# 40 and 90 minutes on 2 cores).
 UTKFACE  ?= ../shared/data/utkface
 VAL      := $(UTKFACE)/utkface-val-000.tar
 EVAL_DOC := docs/EVALUATION.md
@@ -105,6 +105,8 @@ eval: build
 		--methods cpigdm,pigdm,ddnm,dps,pinv,bicubic --steps 5 --out out/eval-all --splice $(EVAL_DOC) --region eval
 	$(BIN)/conjure eval --data $(VAL) --limit 12 --tasks sr4-noisy \
 		--methods cpigdm,pigdm,ddnm,dps,pinv,bicubic --steps 5 --out out/eval-noisy --splice $(EVAL_DOC) --region noisy
+	$(BIN)/conjure eval --data $(VAL) --limit 4 --tasks sr4,sr4box,inpaint-box,inpaint-free,deblur,gray \
+		--methods cpigdm,pigdm,ddnm,dps --steps 10,20 --keep 0 --out out/eval-steps --splice $(EVAL_DOC) --region steps
 	$(BIN)/conjure eval --data $(VAL) --limit 18 --tasks sr4,inpaint-box \
 		--methods cpigdm,pigdm --steps 5,20 --out out/eval-claim --splice $(EVAL_DOC) --region claim
 	$(BIN)/conjure eval --data $(VAL) --limit 40 --tasks sr4,inpaint-box \
