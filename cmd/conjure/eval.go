@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -94,18 +93,13 @@ func (f *evalFlags) header(cmd string, args []string, images int) eval.Header {
 func runEval(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("eval", "eval --data DIR|SHARD.tar --out DIR [--tasks …] [--methods …] [--steps 5,10,20] [--skip N] [--limit N]", stderr)
 	ef := addEvalFlags(fs)
-	out := fs.String("out", "", "output `DIR` for report.md and the montages")
+	rf := addReportFlags(fs, "report.md and the montages", "eval")
 	methods := fs.String("methods", strings.Join(eval.Methods, ","), "comma-separated methods")
 	keep := fs.Int("keep", 4, "images per montage")
-	splice := fs.String("splice", "", "also replace the report between <!-- begin REGION --> and <!-- end REGION --> in this Markdown `FILE`")
-	region := fs.String("region", "eval", "the `REGION` of --splice's file to replace")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *out == "" {
-		return errors.New("--out is required")
-	}
-	if err := checkSplice(*splice, *region); err != nil {
+	if err := rf.check(); err != nil {
 		return err
 	}
 	var meths []string
@@ -128,7 +122,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err := guard(func() (err error) { rows, err = eval.Run(cfg, *keep); return err }); err != nil {
 		return err
 	}
-	err = publish(filepath.Join(*out, "report.md"), stdout, *splice, *region, func(w io.Writer) error {
+	err = rf.publish("report.md", stdout, func(w io.Writer) error {
 		return eval.WriteReport(w, ef.header("eval", args, len(cfg.Images)), rows)
 	})
 	if err != nil || *keep == 0 {
@@ -139,79 +133,11 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if err := imaging.Save(filepath.Join(*out, t.Name+".png"), img); err != nil {
+		if err := imaging.Save(filepath.Join(*rf.out, t.Name+".png"), img); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// publish writes a report with write to path (creating its folder), to
-// stdout, and, when splice names a file, into that file's region.
-func publish(path string, stdout io.Writer, splice, region string, write func(io.Writer) error) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	var report strings.Builder
-	err := writeFile(path, func(w io.Writer) error { return write(io.MultiWriter(w, stdout, &report)) })
-	if err == nil && splice != "" {
-		err = spliceInto(splice, region, report.String())
-	}
-	return err
-}
-
-// checkSplice fails early, before a long run, when the document at path
-// cannot take the region called name.
-func checkSplice(path, name string) error {
-	if path == "" {
-		return nil
-	}
-	doc, err := os.ReadFile(path)
-	if err == nil {
-		_, err = eval.Splice(doc, name, "")
-	}
-	if err != nil {
-		return fmt.Errorf("--splice %s: %w", path, err)
-	}
-	return nil
-}
-
-// spliceInto replaces the region called name of the Markdown file at path
-// with report, its title dropped and its headings one level deeper, so it
-// nests under the document's own headings.
-func spliceInto(path, name, report string) error {
-	doc, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("--splice: %w", err)
-	}
-	lines := strings.Split(report, "\n")
-	if len(lines) > 0 && strings.HasPrefix(lines[0], "# ") {
-		lines = lines[1:]
-	}
-	for i, l := range lines {
-		if strings.HasPrefix(l, "#") {
-			lines[i] = "#" + l
-		}
-	}
-	doc, err = eval.Splice(doc, name, strings.TrimLeft(strings.Join(lines, "\n"), "\n"))
-	if err != nil {
-		return fmt.Errorf("--splice %s: %w", path, err)
-	}
-	return os.WriteFile(path, doc, 0o644)
-}
-
-// writeFile creates path and writes it with write, reporting the first
-// error of writing or closing.
-func writeFile(path string, write func(io.Writer) error) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return f.Close()
 }
 
 func allTasks() string {

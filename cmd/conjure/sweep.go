@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,21 +15,16 @@ import (
 func runSweep(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("sweep", "sweep --data DIR|SHARD.tar --out DIR [--tasks …] [--methods cpigdm] [--steps 5,10,20] [--w …] [--lambda …] [--tau0 …] [--presets FILE]", stderr)
 	ef := addEvalFlags(fs)
-	out := fs.String("out", "", "output `DIR` for sweep.md and presets.json")
+	rf := addReportFlags(fs, "sweep.md and presets.json", "sweep")
 	methods := fs.String("methods", string(sampler.CPiGDM), "comma-separated samplers to tune")
 	ws := fs.String("w", "1,3,7.5,15", "comma-separated guidance weights w")
 	lambdas := fs.String("lambda", "0", "comma-separated λ values")
 	tau0s := fs.String("tau0", "0.2,0.4,0.6", "comma-separated start times τ₀")
-	splice := fs.String("splice", "", "also replace the tables between <!-- begin REGION --> and <!-- end REGION --> in this Markdown `FILE`")
-	region := fs.String("region", "sweep", "the `REGION` of --splice's file to replace")
 	presetsPath := fs.String("presets", "", "also merge the chosen presets into this presets.json `FILE` (e.g. restore/presets.json)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *out == "" {
-		return errors.New("--out is required")
-	}
-	if err := checkSplice(*splice, *region); err != nil {
+	if err := rf.check(); err != nil {
 		return err
 	}
 	var meths []sampler.Method
@@ -54,13 +48,13 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err := guard(func() (err error) { trials, chosen, err = eval.Sweep(cfg, meths, points); return err }); err != nil {
 		return err
 	}
-	err = publish(filepath.Join(*out, "sweep.md"), stdout, *splice, *region, func(w io.Writer) error {
+	err = rf.publish("sweep.md", stdout, func(w io.Writer) error {
 		return eval.WriteSweep(w, ef.header("sweep", args, len(cfg.Images)), trials)
 	})
 	if err != nil {
 		return err
 	}
-	if err := writeFile(filepath.Join(*out, "presets.json"), func(w io.Writer) error { _, err := chosen.WriteTo(w); return err }); err != nil {
+	if err := writeFile(filepath.Join(*rf.out, "presets.json"), func(w io.Writer) error { _, err := chosen.WriteTo(w); return err }); err != nil {
 		return err
 	}
 	if *presetsPath == "" {
