@@ -5,7 +5,6 @@ import (
 	"runtime"
 	"sync"
 
-	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
@@ -54,7 +53,8 @@ func taps(n, no, s, k int) (lo, hi int) {
 }
 
 // blas32 is gonum's pure-Go BLAS: blocked, parallel over cores, with
-// assembly kernels on amd64 and arm64. Every convolution is one Sgemm.
+// assembly kernels on amd64 and arm64. Every convolution is one matrix
+// product, sgemmAcc, which falls back to it where it has no kernel.
 var blas32 gonum.Implementation
 
 // colPool recycles the im2col scratch matrices of conv3x3 and its VJP (a few
@@ -86,7 +86,7 @@ func conv3x3(dst, x, wt, b []float32, cin, h, w, cout, s int) {
 	for o := range cout {
 		fill(dst[o*n:(o+1)*n], b[o])
 	}
-	blas32.Sgemm(blas.NoTrans, blas.NoTrans, cout, n, 9*cin, 1, wt, 9*cin, *col, n, 1, dst, n)
+	sgemmAcc(cout, n, 9*cin, wt, 9*cin, *col, n, dst, n)
 }
 
 // conv3x3VJP sets dx (cin, h, w) to the gradient of conv3x3's input given
@@ -100,7 +100,8 @@ func conv3x3VJP(dx, dy, wt []float32, cin, h, w, cout, s int) {
 	n := convOut(h, s) * convOut(w, s)
 	col := scratch(9 * cin * n)
 	defer colPool.Put(col)
-	blas32.Sgemm(blas.Trans, blas.NoTrans, 9*cin, n, cout, 1, wt, 9*cin, dy, n, 0, *col, n)
+	clear(*col)
+	sgemmAccT(9*cin, n, cout, wt, dy, *col)
 	col2im(dx, *col, cin, h, w, s)
 }
 
@@ -165,13 +166,14 @@ func conv1x1(dst, x, wt, b []float32, cin, n, cout int) {
 	for o := range cout {
 		fill(dst[o*n:(o+1)*n], b[o])
 	}
-	blas32.Sgemm(blas.NoTrans, blas.NoTrans, cout, n, cin, 1, wt, cin, x, n, 1, dst, n)
+	sgemmAcc(cout, n, cin, wt, cin, x, n, dst, n)
 }
 
 // conv1x1VJP sets dx (cin, n) = wtᵀ·dy for dy (cout, n):
 // dx[c, p] = Σ_o wt[o, c]·dy[o, p].
 func conv1x1VJP(dx, dy, wt []float32, cin, n, cout int) {
-	blas32.Sgemm(blas.Trans, blas.NoTrans, cin, n, cout, 1, wt, cin, dy, n, 0, dx, n)
+	clear(dx[:cin*n])
+	sgemmAccT(cin, n, cout, wt, dy, dx)
 }
 
 // linear sets dst = wt·x + b for wt (len(dst), len(x)). It only acts on the
