@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"gonum.org/v1/gonum/stat/distuv"
@@ -38,9 +40,15 @@ type Config struct {
 	// Options returns the sampler options for a task, method and step
 	// count (the shipped presets unless a sweep overrides them).
 	Options func(t Task, m sampler.Method, steps int) sampler.Options
-	// Backend returns the backend to run on.
+	// Backend returns a backend to run on. Run calls it once per
+	// concurrent job and uses each backend from one goroutine at a time.
 	Backend func() sampler.Backend
-	// Progress, if set, is called after each restoration.
+	// Jobs is how many restorations run at once (at most 1: one at a
+	// time). Results do not depend on it: every image's seeds derive
+	// from its index.
+	Jobs int
+	// Progress, if set, is called after each restoration, from one
+	// goroutine at a time.
 	Progress func(done, total int, what string)
 }
 
@@ -96,50 +104,111 @@ func applies(t Task, m string) bool {
 // montages.
 func Run(c Config, keep int) ([]*Row, error) {
 	var rows []*Row
-	total := 0
 	for _, t := range c.Tasks {
 		for _, m := range c.Methods {
 			if !applies(t, m) {
 				continue
 			}
 			for _, n := range stepsFor(m, c.Steps) {
-				rows = append(rows, &Row{Key: Key{t.Name, m, n}})
-				total += len(c.Images)
+				rows = append(rows, newRow(Key{t.Name, m, n}, len(c.Images), keep))
 			}
 		}
 	}
-	done := 0
-	for _, row := range rows {
-		t, _ := LookupTask(row.Task)
-		var elapsed time.Duration
-		for i, img := range c.Images {
-			op, _, err := t.Operator(c.Res, i, c.Seed)
-			if err != nil {
-				return nil, err
-			}
-			y := measure(op, img.X, t.SigmaY, c.Seed+uint64(i))
-			start := time.Now()
-			x, err := restoreOne(c, t, row.Key, op, y, uint64(i))
-			if err != nil {
-				return nil, fmt.Errorf("%s %s %d steps, image %s: %w", row.Task, row.Method, row.Steps, img.Name, err)
-			}
-			elapsed += time.Since(start)
-			hx := make([]float64, op.Out())
-			op.Forward(hx, x)
-			row.PSNR = append(row.PSNR, metrics.PSNR(x, img.X))
-			row.SSIM = append(row.SSIM, metrics.SSIM(x, img.X, restore.Channels, c.Res, c.Res))
-			row.Consistency = append(row.Consistency, metrics.Consistency(y, hx))
-			if i < keep {
-				row.Outputs = append(row.Outputs, x)
-			}
-			done++
-			if c.Progress != nil {
-				c.Progress(done, total, fmt.Sprintf("%s %s %d", row.Task, row.Method, row.Steps))
-			}
+	// One unit per row and image; a row's results land at the image's
+	// index, so the order units finish in does not matter.
+	type unit struct{ row, img int }
+	units := make([]unit, 0, len(rows)*len(c.Images))
+	for r := range rows {
+		for i := range c.Images {
+			units = append(units, unit{r, i})
 		}
-		row.MS = float64(elapsed.Microseconds()) / 1000 / float64(len(c.Images))
+	}
+	elapsed := make([]time.Duration, len(units))
+	var mu sync.Mutex
+	done := 0
+	err := parallel(c, len(units), func(b sampler.Backend, u int) error {
+		row, i := rows[units[u].row], units[u].img
+		t, _ := LookupTask(row.Task)
+		img := c.Images[i]
+		op, _, err := t.Operator(c.Res, i, c.Seed)
+		if err != nil {
+			return err
+		}
+		y := measure(op, img.X, t.SigmaY, c.Seed+uint64(i))
+		start := time.Now()
+		x, err := restoreOne(c, b, t, row.Key, op, y, uint64(i))
+		if err != nil {
+			return fmt.Errorf("%s %s %d steps, image %s: %w", row.Task, row.Method, row.Steps, img.Name, err)
+		}
+		elapsed[u] = time.Since(start)
+		hx := make([]float64, op.Out())
+		op.Forward(hx, x)
+		row.PSNR[i] = metrics.PSNR(x, img.X)
+		row.SSIM[i] = metrics.SSIM(x, img.X, restore.Channels, c.Res, c.Res)
+		row.Consistency[i] = metrics.Consistency(y, hx)
+		if i < len(row.Outputs) {
+			row.Outputs[i] = x
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		done++
+		if c.Progress != nil {
+			c.Progress(done, len(units), fmt.Sprintf("%s %s %d", row.Task, row.Method, row.Steps))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for u, d := range elapsed {
+		rows[units[u].row].MS += float64(d.Microseconds()) / 1000 / float64(len(c.Images))
 	}
 	return rows, nil
+}
+
+// newRow returns a row with room for n images' metrics and the outputs of
+// the first keep.
+func newRow(k Key, n, keep int) *Row {
+	return &Row{Key: k, PSNR: make([]float64, n), SSIM: make([]float64, n),
+		Consistency: make([]float64, n), Outputs: make([][]float64, min(keep, n))}
+}
+
+// parallel calls f(b, u) for every unit u in [0, n) on c.Jobs goroutines,
+// each with a backend of its own from c.Backend, and returns the first
+// error; after an error no new unit starts.
+func parallel(c Config, n int, f func(b sampler.Backend, u int) error) error {
+	jobs := min(max(c.Jobs, 1), n)
+	next := make(chan int)
+	errs := make(chan error, jobs)
+	var stop atomic.Bool
+	for range jobs {
+		go func() {
+			b := c.Backend()
+			var err error
+			for u := range next {
+				if err == nil && !stop.Load() {
+					if err = f(b, u); err != nil {
+						stop.Store(true)
+					}
+				}
+			}
+			errs <- err
+		}()
+	}
+	for u := range n {
+		if stop.Load() {
+			break
+		}
+		next <- u
+	}
+	close(next)
+	var first error
+	for range jobs {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 func stepsFor(m string, steps []int) []int {
@@ -161,7 +230,7 @@ func measure(op operator.Operator, x []float64, sigmaY float64, seed uint64) []f
 	return y
 }
 
-func restoreOne(c Config, t Task, k Key, op operator.Operator, y []float64, i uint64) ([]float64, error) {
+func restoreOne(c Config, b sampler.Backend, t Task, k Key, op operator.Operator, y []float64, i uint64) ([]float64, error) {
 	switch k.Method {
 	case Pinv:
 		x := make([]float64, op.In())
@@ -172,7 +241,6 @@ func restoreOne(c Config, t Task, k Key, op operator.Operator, y []float64, i ui
 		return imaging.Resize(y, restore.Channels, s, s, c.Res, c.Res), nil
 	}
 	o := c.Options(t, sampler.Method(k.Method), k.Steps)
-	b := c.Backend()
 	x, err := restore.Run(b, op, y, t.SigmaY, o, c.Seed+i, nil)
 	// Backends that keep device copies of operators (the GPU's) release
 	// this image's: every image gets an operator of its own.

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -115,9 +116,9 @@ func TestLoadImagesDirAndTar(t *testing.T) {
 	}
 }
 
-// tinySetup returns a random 16×16 model's runner (weights from seed) and
+// tinySetup returns a random 16×16 model (weights from seed) and
 // n random images.
-func tinySetup(t *testing.T, seed uint64, n int) (*model.Runner, []Image) {
+func tinySetup(t *testing.T, seed uint64, n int) (*model.Model, []Image) {
 	t.Helper()
 	r := rand.New(rand.NewPCG(seed, 4))
 	cfg := model.Config{Resolution: 16, InChannels: 3, Channels: 8, Mult: []int{1, 2}, ResBlocks: 1, AttnResolutions: []int{8}, Groups: 4, Heads: 2, TimeScale: 1000}
@@ -133,19 +134,19 @@ func tinySetup(t *testing.T, seed uint64, n int) (*model.Runner, []Image) {
 		}
 		imgs = append(imgs, Image{Name: string(rune('a' + i)), X: x})
 	}
-	return m.NewRunner(), imgs
+	return m, imgs
 }
 
 // A whole small evaluation on a random tiny model: H†y is perfectly
 // consistent, every row has one value per image, and the report and
 // montages come out.
 func TestRunSmall(t *testing.T) {
-	net, imgs := tinySetup(t, 5, 3)
+	m, imgs := tinySetup(t, 5, 3)
 	c := Config{Images: imgs, Res: 16, Tasks: []Task{Tasks[0], Tasks[3]}, Methods: []string{"cpigdm", Pinv, Bicubic}, Steps: []int{1, 2},
 		Options: func(t Task, meth sampler.Method, n int) sampler.Options {
 			return restore.Options(t.Base, meth, n, t.SigmaY)
 		},
-		Backend: func() sampler.Backend { return cpu.New(net) }}
+		Backend: func() sampler.Backend { return cpu.New(m.NewRunner()) }}
 	rows, err := Run(c, 2)
 	if err != nil {
 		t.Fatal(err)
@@ -195,5 +196,54 @@ func TestReportPairedDifferences(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, b.String())
 		}
+	}
+}
+
+// Concurrent jobs give exactly the numbers, outputs and order of one job:
+// every image's masks, noise and seeds derive from its index alone.
+func TestRunJobsDeterministic(t *testing.T) {
+	m, imgs := tinySetup(t, 11, 5)
+	c := Config{Images: imgs, Res: 16, Tasks: []Task{Tasks[1], Tasks[3]}, Methods: []string{"cpigdm", "pigdm", Pinv}, Steps: []int{1, 3},
+		Options: func(t Task, meth sampler.Method, n int) sampler.Options {
+			return restore.Options(t.Base, meth, n, t.SigmaY)
+		},
+		Backend: func() sampler.Backend { return cpu.New(m.NewRunner()) }}
+	one, err := Run(c, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Jobs = 3
+	many, err := Run(c, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(one) != len(many) {
+		t.Fatalf("%d rows with one job, %d with three", len(one), len(many))
+	}
+	for r := range one {
+		a, b := one[r], many[r]
+		if a.Key != b.Key || !slices.Equal(a.PSNR, b.PSNR) || !slices.Equal(a.SSIM, b.SSIM) || !slices.Equal(a.Consistency, b.Consistency) {
+			t.Errorf("row %d: one job %v %v, three jobs %v %v", r, a.Key, a.PSNR, b.Key, b.PSNR)
+		}
+		for i := range a.Outputs {
+			if !slices.Equal(a.Outputs[i], b.Outputs[i]) {
+				t.Errorf("%v image %d: outputs differ", a.Key, i)
+			}
+		}
+	}
+}
+
+// A failing restoration stops the run and names the row and image.
+func TestRunJobsError(t *testing.T) {
+	m, imgs := tinySetup(t, 12, 4)
+	c := Config{Images: imgs, Res: 16, Tasks: []Task{Tasks[0]}, Methods: []string{"cpigdm"}, Steps: []int{2}, Jobs: 2,
+		Options: func(Task, sampler.Method, int) sampler.Options {
+			o := sampler.DefaultOptions(sampler.CPiGDM)
+			o.Tau0 = 2 // outside (0, 1]: the sampler refuses it
+			return o
+		},
+		Backend: func() sampler.Backend { return cpu.New(m.NewRunner()) }}
+	if _, err := Run(c, 0); err == nil || !strings.Contains(err.Error(), "sr4 cpigdm 2 steps, image") {
+		t.Fatalf("error %v, want one naming the row and image", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"strings"
+	"sync"
 
 	"conjure/restore"
 	"conjure/sampler"
@@ -31,36 +32,49 @@ func Sweep(c Config, methods []sampler.Method, points []restore.Preset) ([]*Tria
 	if len(points) == 0 || len(methods) == 0 {
 		return nil, nil, fmt.Errorf("sweep: need at least one method and one point")
 	}
-	total := len(c.Tasks) * len(c.Steps) * len(methods) * len(points) * len(c.Images)
-	offset := 0
-	progress := c.Progress
 	var trials []*Trial
 	for _, t := range c.Tasks {
 		for _, m := range methods {
 			for _, n := range c.Steps {
 				for _, p := range points {
-					run := c
-					run.Tasks, run.Methods, run.Steps = []Task{t}, []string{string(m)}, []int{n}
-					run.Options = func(Task, sampler.Method, int) sampler.Options {
-						o := sampler.DefaultOptions(m)
-						o.Steps, o.W, o.Lambda, o.Tau0 = n, p.W, p.Lambda, p.Tau0
-						return o
-					}
-					run.Progress = func(done, _ int, what string) {
-						if progress != nil {
-							progress(offset+done, total, fmt.Sprintf("%s w=%g λ=%g τ₀=%g", what, p.W, p.Lambda, p.Tau0))
-						}
-					}
-					rows, err := Run(run, 0)
-					if err != nil {
-						return nil, nil, err
-					}
-					offset += len(c.Images)
-					ps, ss, cs := rows[0].Summaries()
-					trials = append(trials, &Trial{Task: t.Name, Method: m, Steps: n, Point: p, PSNR: ps, SSIM: ss, Consistency: cs})
+					trials = append(trials, &Trial{Task: t.Name, Method: m, Steps: n, Point: p})
 				}
 			}
 		}
+	}
+	total := len(trials) * len(c.Images)
+	var mu sync.Mutex
+	done := 0
+	// Trials run concurrently, each on one job's backend, its images in
+	// turn; the results land in the trial, so the report order holds.
+	err := parallel(c, len(trials), func(b sampler.Backend, i int) error {
+		tr := trials[i]
+		t, _ := LookupTask(tr.Task)
+		run := c
+		run.Tasks, run.Methods, run.Steps = []Task{t}, []string{string(tr.Method)}, []int{tr.Steps}
+		run.Jobs, run.Backend = 1, func() sampler.Backend { return b }
+		run.Options = func(Task, sampler.Method, int) sampler.Options {
+			o := sampler.DefaultOptions(tr.Method)
+			o.Steps, o.W, o.Lambda, o.Tau0 = tr.Steps, tr.Point.W, tr.Point.Lambda, tr.Point.Tau0
+			return o
+		}
+		run.Progress = func(_, _ int, what string) {
+			mu.Lock()
+			defer mu.Unlock()
+			done++
+			if c.Progress != nil {
+				c.Progress(done, total, fmt.Sprintf("%s w=%g λ=%g τ₀=%g", what, tr.Point.W, tr.Point.Lambda, tr.Point.Tau0))
+			}
+		}
+		rows, err := Run(run, 0)
+		if err != nil {
+			return err
+		}
+		tr.PSNR, tr.SSIM, tr.Consistency = rows[0].Summaries()
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	return trials, choose(trials, c.Tasks), nil
 }

@@ -15,11 +15,11 @@ import (
 // chosen preset the PSNR argmax of its group (inpaint-box and inpaint-free
 // pooled, since they share the inpaint preset).
 func TestSweepChoosesArgmax(t *testing.T) {
-	net, imgs := tinySetup(t, 9, 2)
+	m, imgs := tinySetup(t, 9, 2)
 	box, _ := LookupTask("inpaint-box")
 	free, _ := LookupTask("inpaint-free")
 	c := Config{Images: imgs, Res: 16, Tasks: []Task{Tasks[0], box, free}, Steps: []int{1, 2},
-		Backend: func() sampler.Backend { return cpu.New(net) }}
+		Backend: func() sampler.Backend { return cpu.New(m.NewRunner()) }}
 	points := []restore.Preset{{W: 1, Tau0: 0.3}, {W: 20, Lambda: 0.5, Tau0: 0.7}, {W: 5, Tau0: 0.5}}
 	trials, presets, err := Sweep(c, []sampler.Method{sampler.CPiGDM}, points)
 	if err != nil {
@@ -74,5 +74,33 @@ func TestSweepChoosesArgmax(t *testing.T) {
 	// Six tables (3 tasks × 2 step counts), one bold row of six bold cells each.
 	if err := WriteSweep(&b, Header{Model: "random"}, trials); err != nil || strings.Count(b.String(), "**") != 6*6*2 {
 		t.Errorf("sweep report (%v): want one bold row per table\n%s", err, b.String())
+	}
+}
+
+// Trials on concurrent jobs give the same trials and presets as one job.
+func TestSweepJobsDeterministic(t *testing.T) {
+	m, imgs := tinySetup(t, 13, 2)
+	c := Config{Images: imgs, Res: 16, Tasks: []Task{Tasks[0], Tasks[2]}, Steps: []int{2},
+		Backend: func() sampler.Backend { return cpu.New(m.NewRunner()) }}
+	points := []restore.Preset{{W: 1, Tau0: 0.3}, {W: 20, Tau0: 0.7}, {W: 5, Lambda: 0.3, Tau0: 0.5}}
+	one, p1, err := Sweep(c, []sampler.Method{sampler.CPiGDM, sampler.PiGDM}, points)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Jobs = 4
+	many, p4, err := Sweep(c, []sampler.Method{sampler.CPiGDM, sampler.PiGDM}, points)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range one {
+		if *one[i] != *many[i] {
+			t.Errorf("trial %d: one job %+v, four jobs %+v", i, *one[i], *many[i])
+		}
+	}
+	var a, b bytes.Buffer
+	p1.WriteTo(&a)
+	p4.WriteTo(&b)
+	if a.String() != b.String() {
+		t.Errorf("presets differ:\n%s\n%s", a.String(), b.String())
 	}
 }

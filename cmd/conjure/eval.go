@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,7 +22,7 @@ import (
 // counts, seed, model and backend.
 type evalFlags struct {
 	data, tasks, steps, backend, model *string
-	limit, skip                        *int
+	limit, skip, jobs                  *int
 	seed                               *uint64
 }
 
@@ -35,6 +36,7 @@ func addEvalFlags(fs *flag.FlagSet) *evalFlags {
 		seed:    fs.Uint64("seed", 0, "seed of masks, measurement noise and initial noise"),
 		backend: fs.String("backend", "cpu", "where to run: cpu or gpu"),
 		model:   fs.String("model", "", "weight `FILE` (default: the shipped model)"),
+		jobs:    fs.Int("jobs", 0, "restorations at once on the CPU backend (0: one per core; the GPU backend runs one)"),
 	}
 }
 
@@ -67,11 +69,27 @@ func (f *evalFlags) config(stderr io.Writer) (eval.Config, func(), error) {
 	if cfg.Images, err = eval.LoadImages(*f.data, cfg.Res, *f.skip, *f.limit); err != nil {
 		return cfg, nil, err
 	}
-	b, closeBackend, err := openBackend(*f.backend, m)
-	if err != nil {
-		return cfg, nil, err
+	closeBackend := func() {}
+	switch {
+	case *f.jobs < 0:
+		return cfg, nil, fmt.Errorf("--jobs %d: want 0 (one per core) or more", *f.jobs)
+	case *f.backend == "cpu":
+		// Each job gets a network runner of its own (a few MB of
+		// activations); they share the weights.
+		cfg.Backend = func() sampler.Backend { return newCPUBackend(m) }
+		cfg.Jobs = *f.jobs
+		if cfg.Jobs == 0 {
+			cfg.Jobs = runtime.NumCPU()
+		}
+	case *f.jobs > 1:
+		return cfg, nil, fmt.Errorf("--jobs %d: the %s backend runs one restoration at a time; use --jobs 1 or --backend cpu", *f.jobs, *f.backend)
+	default:
+		var b sampler.Backend
+		if b, closeBackend, err = openBackend(*f.backend, m); err != nil {
+			return cfg, nil, err
+		}
+		cfg.Backend, cfg.Jobs = func() sampler.Backend { return b }, 1
 	}
-	cfg.Backend = func() sampler.Backend { return b }
 	cfg.Progress = func(done, total int, what string) {
 		fmt.Fprintf(stderr, "\r%s %d/%d (%s)%s", bar(done, total), done, total, what, strings.Repeat(" ", 8))
 		if done == total {
