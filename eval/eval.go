@@ -4,6 +4,7 @@
 package eval
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -60,6 +61,40 @@ type Key struct {
 
 // Summary is a mean with the half-width of its 95% confidence interval.
 type Summary struct{ Mean, CI float64 }
+
+// summaryJSON is Summary in JSON, where NaN (a mean of no images, an
+// interval of one) is null.
+type summaryJSON struct {
+	Mean *float64 `json:"mean"`
+	CI   *float64 `json:"ci"`
+}
+
+// MarshalJSON writes {"mean": m, "ci": c}, NaN as null.
+func (s Summary) MarshalJSON() ([]byte, error) {
+	num := func(x float64) *float64 {
+		if math.IsNaN(x) {
+			return nil
+		}
+		return &x
+	}
+	return json.Marshal(summaryJSON{num(s.Mean), num(s.CI)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (s *Summary) UnmarshalJSON(b []byte) error {
+	var j summaryJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	val := func(p *float64) float64 {
+		if p == nil {
+			return math.NaN()
+		}
+		return *p
+	}
+	s.Mean, s.CI = val(j.Mean), val(j.CI)
+	return nil
+}
 
 // Row holds the per-image metrics of one Key and their summaries.
 type Row struct {

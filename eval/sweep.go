@@ -14,13 +14,34 @@ import (
 // Trial is the result of one sweep point: a method at one setting of
 // (w, λ, τ₀) and one step count, on one task.
 type Trial struct {
-	Task                    string
-	Method                  sampler.Method
-	Steps                   int
-	Point                   restore.Preset
-	PSNR, SSIM, Consistency Summary
-	Best                    bool // the point the sweep chose for this method, base task and step count
+	Task        string         `json:"task"`
+	Method      sampler.Method `json:"method"`
+	Steps       int            `json:"steps"`
+	Point       restore.Preset `json:"point"`
+	PSNR        Summary        `json:"psnr"`
+	SSIM        Summary        `json:"ssim"`
+	Consistency Summary        `json:"consistency"`
+	Best        bool           `json:"-"` // the point the sweep chose for this method, base task and step count
 }
+
+// Resume lets a sweep continue an earlier one on the same images, seed and
+// model: an interrupted run, or a grid that grew.
+type Resume struct {
+	Done []*Trial
+	// Save, if set, is called after every trial run, from one goroutine
+	// at a time; an error stops the sweep.
+	Save func(*Trial) error
+}
+
+// trialKey identifies a trial's setting.
+type trialKey struct {
+	task   string
+	method sampler.Method
+	steps  int
+	point  restore.Preset
+}
+
+func (t *Trial) key() trialKey { return trialKey{t.Task, t.Method, t.Steps, t.Point} }
 
 // Sweep runs every method of methods at every point on every task and step
 // count of c (c.Methods and c.Options are ignored) and returns the trials in
@@ -28,7 +49,9 @@ type Trial struct {
 // step count, the point with the highest mean PSNR, averaged over the
 // evaluation tasks that share a preset (inpaint-box and inpaint-free both
 // tune inpaint; sr4-noisy tunes sr4+noisy). Ties keep the earlier point.
-func Sweep(c Config, methods []sampler.Method, points []restore.Preset) ([]*Trial, restore.Presets, error) {
+// With r, trials r.Done already holds (same task, method, steps and point)
+// are reused instead of run, and r.Save is called after each new one.
+func Sweep(c Config, methods []sampler.Method, points []restore.Preset, r *Resume) ([]*Trial, restore.Presets, error) {
 	if len(points) == 0 || len(methods) == 0 {
 		return nil, nil, fmt.Errorf("sweep: need at least one method and one point")
 	}
@@ -42,13 +65,27 @@ func Sweep(c Config, methods []sampler.Method, points []restore.Preset) ([]*Tria
 			}
 		}
 	}
-	total := len(trials) * len(c.Images)
+	var todo []*Trial
+	known := map[trialKey]*Trial{}
+	if r != nil {
+		for _, tr := range r.Done {
+			known[tr.key()] = tr
+		}
+	}
+	for _, tr := range trials {
+		if k, ok := known[tr.key()]; ok {
+			tr.PSNR, tr.SSIM, tr.Consistency = k.PSNR, k.SSIM, k.Consistency
+		} else {
+			todo = append(todo, tr)
+		}
+	}
+	total := len(todo) * len(c.Images)
 	var mu sync.Mutex
 	done := 0
 	// Trials run concurrently, each on one job's backend, its images in
 	// turn; the results land in the trial, so the report order holds.
-	err := parallel(c, len(trials), func(b sampler.Backend, i int) error {
-		tr := trials[i]
+	err := parallel(c, len(todo), func(b sampler.Backend, i int) error {
+		tr := todo[i]
 		t, _ := LookupTask(tr.Task)
 		run := c
 		run.Tasks, run.Methods, run.Steps = []Task{t}, []string{string(tr.Method)}, []int{tr.Steps}
@@ -71,7 +108,12 @@ func Sweep(c Config, methods []sampler.Method, points []restore.Preset) ([]*Tria
 			return err
 		}
 		tr.PSNR, tr.SSIM, tr.Consistency = rows[0].Summaries()
-		return nil
+		if r == nil || r.Save == nil {
+			return nil
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return r.Save(tr)
 	})
 	if err != nil {
 		return nil, nil, err

@@ -2,6 +2,8 @@ package eval
 
 import (
 	"bytes"
+	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 
@@ -21,7 +23,7 @@ func TestSweepChoosesArgmax(t *testing.T) {
 	c := Config{Images: imgs, Res: 16, Tasks: []Task{Tasks[0], box, free}, Steps: []int{1, 2},
 		Backend: func() sampler.Backend { return cpu.New(m.NewRunner()) }}
 	points := []restore.Preset{{W: 1, Tau0: 0.3}, {W: 20, Lambda: 0.5, Tau0: 0.7}, {W: 5, Tau0: 0.5}}
-	trials, presets, err := Sweep(c, []sampler.Method{sampler.CPiGDM}, points)
+	trials, presets, err := Sweep(c, []sampler.Method{sampler.CPiGDM}, points, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,12 +85,12 @@ func TestSweepJobsDeterministic(t *testing.T) {
 	c := Config{Images: imgs, Res: 16, Tasks: []Task{Tasks[0], Tasks[2]}, Steps: []int{2},
 		Backend: func() sampler.Backend { return cpu.New(m.NewRunner()) }}
 	points := []restore.Preset{{W: 1, Tau0: 0.3}, {W: 20, Tau0: 0.7}, {W: 5, Lambda: 0.3, Tau0: 0.5}}
-	one, p1, err := Sweep(c, []sampler.Method{sampler.CPiGDM, sampler.PiGDM}, points)
+	one, p1, err := Sweep(c, []sampler.Method{sampler.CPiGDM, sampler.PiGDM}, points, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.Jobs = 4
-	many, p4, err := Sweep(c, []sampler.Method{sampler.CPiGDM, sampler.PiGDM}, points)
+	many, p4, err := Sweep(c, []sampler.Method{sampler.CPiGDM, sampler.PiGDM}, points, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,5 +104,69 @@ func TestSweepJobsDeterministic(t *testing.T) {
 	p4.WriteTo(&b)
 	if a.String() != b.String() {
 		t.Errorf("presets differ:\n%s\n%s", a.String(), b.String())
+	}
+}
+
+// A resumed sweep reuses the trials it is given, runs only the others,
+// saves each new one, and chooses as if it had run them all.
+func TestSweepResume(t *testing.T) {
+	m, imgs := tinySetup(t, 14, 2)
+	c := Config{Images: imgs, Res: 16, Tasks: []Task{Tasks[0]}, Steps: []int{1, 2}, Jobs: 2,
+		Backend: func() sampler.Backend { return cpu.New(m.NewRunner()) }}
+	points := []restore.Preset{{W: 1, Tau0: 0.3}, {W: 20, Tau0: 0.7}, {W: 5, Tau0: 0.5}}
+	full, want, err := Sweep(c, []sampler.Method{sampler.CPiGDM}, points, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved []*Trial
+	first, _, err := Sweep(c, []sampler.Method{sampler.CPiGDM}, points[:2], &Resume{Save: func(tr *Trial) error { saved = append(saved, tr); return nil }})
+	if err != nil || len(saved) != len(first) {
+		t.Fatalf("first part: %v, saved %d of %d trials", err, len(saved), len(first))
+	}
+	// The saved trials go through JSON, as trials.json keeps them.
+	b, err := json.Marshal(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var done []*Trial
+	if err := json.Unmarshal(b, &done); err != nil {
+		t.Fatal(err)
+	}
+	var ran int
+	c.Progress = func(int, int, string) { ran++ }
+	rest, got, err := Sweep(c, []sampler.Method{sampler.CPiGDM}, points, &Resume{Done: done})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ran != 2*len(imgs) { // the third point at 1 and 2 steps
+		t.Errorf("resumed sweep ran %d restorations, want %d", ran, 2*len(imgs))
+	}
+	for i := range full {
+		if *full[i] != *rest[i] {
+			t.Errorf("trial %d: fresh %+v, resumed %+v", i, *full[i], *rest[i])
+		}
+	}
+	var a, bb bytes.Buffer
+	want.WriteTo(&a)
+	got.WriteTo(&bb)
+	if a.String() != bb.String() {
+		t.Errorf("presets differ:\n%s\n%s", a.String(), bb.String())
+	}
+}
+
+// Summaries survive JSON, NaN (one image's interval) as null.
+func TestSummaryJSON(t *testing.T) {
+	for _, s := range []Summary{{Mean: 23.456789012345, CI: 0.125}, {Mean: -1, CI: math.NaN()}} {
+		b, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Summary
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		if back.Mean != s.Mean || (back.CI != s.CI && !(math.IsNaN(back.CI) && math.IsNaN(s.CI))) {
+			t.Errorf("%+v → %s → %+v", s, b, back)
+		}
 	}
 }

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"conjure/eval"
 	"conjure/restore"
 	"conjure/sampler"
 )
@@ -78,5 +80,56 @@ func TestEvalAndSweepCommands(t *testing.T) {
 		if code, _, stderr := runCLI(t, bad...); code != 2 || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("%v: exit %d, stderr %q", bad, code, stderr)
 		}
+	}
+}
+
+// sweep's ';'-separated blocks make a union of grids, and trials.json lets
+// a grown grid run only its new points, refusing another run's trials.
+func TestSweepBlocksAndResume(t *testing.T) {
+	mdl := writeTinyModel(t)
+	data := t.TempDir()
+	for _, n := range []string{"a.png", "b.png"} {
+		writePNG(t, data, n, 22, 19, false)
+	}
+	out := t.TempDir()
+	sweep := func(extra ...string) (int, string) {
+		args := append([]string{"sweep", "--model", mdl, "--data", data, "--tasks", "sr4", "--steps", "1", "--jobs", "2", "--out", out}, extra...)
+		code, _, stderr := runCLI(t, args...)
+		return code, stderr
+	}
+	trials := func() []eval.Trial {
+		b, err := os.ReadFile(filepath.Join(out, "trials.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f struct{ Trials []eval.Trial }
+		if err := json.Unmarshal(b, &f); err != nil {
+			t.Fatal(err)
+		}
+		return f.Trials
+	}
+	if code, stderr := sweep("--w", "1;4,8", "--tau0", "0.3;0.5"); code != 0 {
+		t.Fatalf("sweep: exit %d: %s", code, stderr)
+	}
+	if tr := trials(); len(tr) != 3 {
+		t.Fatalf("%d trials after w ∈ {1} × τ₀ ∈ {0.3} ∪ w ∈ {4, 8} × τ₀ ∈ {0.5}, want 3", len(tr))
+	}
+	code, stderr := sweep("--w", "1;4,8;2", "--tau0", "0.3;0.5;0.3")
+	if code != 0 {
+		t.Fatalf("grown sweep: exit %d: %s", code, stderr)
+	}
+	// Only the new point ran: 2 images, so the progress ends at 2/2.
+	if !strings.Contains(stderr, " 2/2 (") || strings.Contains(stderr, "/8 (") {
+		t.Errorf("grown sweep's progress %q: want only the new point's 2 restorations", stderr)
+	}
+	md, _ := os.ReadFile(filepath.Join(out, "sweep.md"))
+	if len(trials()) != 4 || strings.Count(string(md), "\n| ") != 5 { // header + 4 rows
+		t.Errorf("after growing: %d trials, sweep.md:\n%s", len(trials()), md)
+	}
+	if code, stderr := sweep("--limit", "1", "--w", "1", "--tau0", "0.3"); code != 2 || !strings.Contains(stderr, "remove it or pick another --out") {
+		t.Errorf("sweep of another image range into the same --out: exit %d, %q", code, stderr)
+	}
+	if code, stderr := sweep("--w", "1;2", "--tau0", "0.3;0.4;0.5"); code != 2 || !strings.Contains(stderr, "blocks") {
+		t.Errorf("mismatched blocks: exit %d, %q", code, stderr)
 	}
 }

@@ -91,16 +91,26 @@ func spliceInto(path, name, report string) error {
 	return os.WriteFile(path, doc, 0o644)
 }
 
-// writeFile creates path and writes it with write, reporting the first
-// error of writing or closing.
+// writeFile writes path with write, through a temporary file renamed into
+// place, so an interrupted run leaves the old file or the new one, never
+// half of one.
 func writeFile(path string, write func(io.Writer) error) error {
-	f, err := os.Create(path)
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
 	}
 	if err := write(f); err != nil {
 		f.Close()
+		os.Remove(f.Name())
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }

@@ -1,11 +1,19 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strconv"
+	"strings"
 
 	"conjure/eval"
 	"conjure/restore"
@@ -17,9 +25,9 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	ef := addEvalFlags(fs)
 	rf := addReportFlags(fs, "sweep.md and presets.json", "sweep")
 	methods := fs.String("methods", string(sampler.CPiGDM), "comma-separated samplers to tune")
-	ws := fs.String("w", "1,3,7.5,15", "comma-separated guidance weights w")
-	lambdas := fs.String("lambda", "0", "comma-separated λ values")
-	tau0s := fs.String("tau0", "0.2,0.4,0.6", "comma-separated start times τ₀")
+	ws := fs.String("w", "1,3,7.5,15", "comma-separated guidance weights w (';' separates the blocks of a union of grids)")
+	lambdas := fs.String("lambda", "0", "comma-separated λ values (one list, or one per --w block)")
+	tau0s := fs.String("tau0", "0.2,0.4,0.6", "comma-separated start times τ₀ (one list, or one per --w block)")
 	presetsPath := fs.String("presets", "", "also merge the chosen presets into this presets.json `FILE` (e.g. restore/presets.json)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -43,9 +51,16 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer closeBackend()
+	if err := os.MkdirAll(*rf.out, 0o755); err != nil {
+		return err
+	}
+	resume, err := openTrials(filepath.Join(*rf.out, "trials.json"), ef, cfg)
+	if err != nil {
+		return err
+	}
 	var trials []*eval.Trial
 	var chosen restore.Presets
-	if err := guard(func() (err error) { trials, chosen, err = eval.Sweep(cfg, meths, points); return err }); err != nil {
+	if err := guard(func() (err error) { trials, chosen, err = eval.Sweep(cfg, meths, points, resume); return err }); err != nil {
 		return err
 	}
 	err = rf.publish("sweep.md", stdout, func(w io.Writer) error {
@@ -85,8 +100,105 @@ func mergePresets(path string, chosen restore.Presets) error {
 	return writeFile(path, func(w io.Writer) error { _, err := all.WriteTo(w); return err })
 }
 
-// grid returns every (w, λ, τ₀) combination of the comma-separated lists.
+// sweepRun identifies what a sweep's trials were measured on; trials.json
+// is reused only by a sweep of the same run.
+type sweepRun struct {
+	Model  string   `json:"model"` // SHA-256 of the weights
+	Data   string   `json:"data"`
+	Skip   int      `json:"skip"`
+	Limit  int      `json:"limit"`
+	Seed   uint64   `json:"seed"`
+	Images []string `json:"images"`
+}
+
+// trialsFile is trials.json: every trial a sweep in this folder has run.
+type trialsFile struct {
+	Run    sweepRun      `json:"run"`
+	Trials []*eval.Trial `json:"trials"`
+}
+
+// openTrials reads the trials an earlier sweep left at path, so an
+// interrupted or extended sweep runs only what is new, and returns the
+// Resume that keeps path up to date after every trial.
+func openTrials(path string, ef *evalFlags, cfg eval.Config) (*eval.Resume, error) {
+	m, err := loadModel(*ef.model)
+	if err != nil {
+		return nil, err
+	}
+	h := sha256.New()
+	if _, err := m.WriteTo(h); err != nil {
+		return nil, err
+	}
+	file := trialsFile{Run: sweepRun{Model: hex.EncodeToString(h.Sum(nil)), Data: *ef.data, Skip: *ef.skip, Limit: *ef.limit, Seed: *ef.seed}}
+	for _, img := range cfg.Images {
+		file.Run.Images = append(file.Run.Images, img.Name)
+	}
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, err
+	default:
+		var old trialsFile
+		if err := json.Unmarshal(b, &old); err != nil {
+			return nil, fmt.Errorf("%s: %w (remove it to start the sweep afresh)", path, err)
+		}
+		if !reflect.DeepEqual(old.Run, file.Run) {
+			return nil, fmt.Errorf("%s holds trials of another model, data, seed or image range: remove it or pick another --out", path)
+		}
+		file.Trials = old.Trials
+	}
+	save := func(tr *eval.Trial) error {
+		file.Trials = append(file.Trials, tr)
+		return writeFile(path, func(w io.Writer) error {
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", " ")
+			return enc.Encode(file)
+		})
+	}
+	return &eval.Resume{Done: slices.Clone(file.Trials), Save: save}, nil
+}
+
+// grid returns every (w, λ, τ₀) combination of the comma-separated lists;
+// with ';'-separated blocks, the union of each block's combinations (a λ
+// or τ₀ list without blocks applies to every block).
 func grid(ws, lambdas, tau0s string) ([]restore.Preset, error) {
+	wb, lb, tb := strings.Split(ws, ";"), strings.Split(lambdas, ";"), strings.Split(tau0s, ";")
+	block := func(name string, b []string, i int) (string, error) {
+		switch len(b) {
+		case 1:
+			return b[0], nil
+		case len(wb):
+			return b[i], nil
+		}
+		return "", fmt.Errorf("--%s has %d ';'-separated blocks, --w has %d: give one list or one per block", name, len(b), len(wb))
+	}
+	var points []restore.Preset
+	for i := range wb {
+		l, err := block("lambda", lb, i)
+		if err != nil {
+			return nil, err
+		}
+		t, err := block("tau0", tb, i)
+		if err != nil {
+			return nil, err
+		}
+		p, err := product(wb[i], l, t)
+		if err != nil {
+			return nil, err
+		}
+		for _, q := range p {
+			if !slices.Contains(points, q) {
+				points = append(points, q)
+			}
+		}
+	}
+	return points, nil
+}
+
+// product returns every (w, λ, τ₀) combination of three comma-separated
+// lists.
+func product(ws, lambdas, tau0s string) ([]restore.Preset, error) {
 	parse := func(name, list string) ([]float64, error) {
 		var v []float64
 		for _, s := range split(list) {
