@@ -85,32 +85,35 @@ test-worker: site $(WORKER_NPM)
 # Evaluation (docs/EVALUATION.md): the UTKFace validation shard, never
 # trained on. `make sweep` re-tunes the presets on images 201–203 and writes
 # restore/presets.json; `make eval` measures images 1–N with them. Both
-# rewrite their tables in docs/EVALUATION.md in place (CPU backend: about
-# 40 and 90 minutes on 2 cores).
+# rewrite their tables in docs/EVALUATION.md in place and run one
+# restoration per core (CPU backend, 2 cores: about 100 and 60 minutes).
+# A sweep keeps its trials in out/sweep*/trials.json: run it again after an
+# interruption and it goes on where it stopped.
 UTKFACE  ?= ../shared/data/utkface
 VAL      := $(UTKFACE)/utkface-val-000.tar
 EVAL_DOC := docs/EVALUATION.md
+SWEEP    := $(BIN)/conjure sweep --data $(VAL) --skip 200 --limit 3 --presets restore/presets.json --splice $(EVAL_DOC)
+TUNED    := sr4,inpaint-box,deblur,gray,sr4box
+EVAL     := $(BIN)/conjure eval --data $(VAL) --splice $(EVAL_DOC)
 sweep: build
-	$(BIN)/conjure sweep --data $(VAL) --skip 200 --limit 3 --tasks sr4,inpaint-box,deblur,gray,sr4box \
-		--methods cpigdm,pigdm --steps 5 --w 15,60,250 --tau0 0.1,0.4,0.7 \
-		--out out/sweep --presets restore/presets.json --splice $(EVAL_DOC)
-	$(BIN)/conjure sweep --data $(VAL) --skip 200 --limit 3 --tasks sr4,inpaint-box \
-		--methods pigdm --steps 20 --w 15,60 --tau0 0.1,0.4,0.7 \
-		--out out/sweep20 --presets restore/presets.json --splice $(EVAL_DOC) --region sweep20
-	$(BIN)/conjure sweep --data $(VAL) --skip 200 --limit 3 --tasks sr4-noisy \
-		--methods cpigdm,pigdm --steps 5 --w 1,2,5,15 --tau0 0.1,0.4 \
-		--out out/sweep-noisy --presets restore/presets.json --splice $(EVAL_DOC) --region sweep-noisy
+	$(SWEEP) --tasks $(TUNED) --methods cpigdm,pigdm --steps 5 --w "15,60,250;2,5" --lambda "-0.3,0,0.3;0" \
+		--tau0 "0.1,0.4,0.7;0.2,0.4,0.7" --out out/sweep5 --region sweep
+	$(SWEEP) --tasks $(TUNED) --methods cpigdm,pigdm --steps 10 --w "15,60,250;2,5" \
+		--tau0 "0.1,0.4,0.7;0.2,0.4,0.7" --out out/sweep10 --region sweep10
+	$(SWEEP) --tasks $(TUNED) --methods pigdm --steps 20 --w "15,60,250;2,5" \
+		--tau0 "0.1,0.4,0.7;0.2,0.4,0.7" --out out/sweep20 --region sweep20
+	$(SWEEP) --tasks $(TUNED) --methods cpigdm --steps 20 --w 15,60,250 --tau0 0.1,0.4 \
+		--out out/sweep20c --region sweep20c
+	$(SWEEP) --tasks sr4-noisy --methods cpigdm,pigdm --steps 5,10,20 --w 1,2,5,15 --tau0 0.1,0.4 \
+		--out out/sweep-noisy --region sweep-noisy
+	$(SWEEP) --tasks $(TUNED),sr4-noisy --methods ddnm --steps 5,10,20 --w 1 --tau0 0.1,0.2,0.4,0.7,1 \
+		--out out/sweep-ddnm --region sweep-ddnm
+	$(SWEEP) --tasks $(TUNED),sr4-noisy --methods dps --steps 5,10,20 --w 3,15,60 --tau0 0.2,0.4,0.7 \
+		--out out/sweep-dps --region sweep-dps
 eval: build
-	$(BIN)/conjure eval --data $(VAL) --limit 12 --tasks sr4,sr4box,inpaint-box,inpaint-free,deblur,gray \
-		--methods cpigdm,pigdm,ddnm,dps,pinv,bicubic --steps 5 --out out/eval-all --splice $(EVAL_DOC) --region eval
-	$(BIN)/conjure eval --data $(VAL) --limit 12 --tasks sr4-noisy \
-		--methods cpigdm,pigdm,ddnm,dps,pinv,bicubic --steps 5 --out out/eval-noisy --splice $(EVAL_DOC) --region noisy
-	$(BIN)/conjure eval --data $(VAL) --limit 4 --tasks sr4,sr4box,inpaint-box,inpaint-free,deblur,gray \
-		--methods cpigdm,pigdm,ddnm,dps --steps 10,20 --keep 0 --out out/eval-steps --splice $(EVAL_DOC) --region steps
-	$(BIN)/conjure eval --data $(VAL) --limit 18 --tasks sr4,inpaint-box \
-		--methods cpigdm,pigdm --steps 5,20 --out out/eval-claim --splice $(EVAL_DOC) --region claim
-	$(BIN)/conjure eval --data $(VAL) --limit 40 --tasks sr4,inpaint-box \
-		--methods cpigdm,pinv,bicubic --steps 5 --out out/eval-card --splice $(EVAL_DOC) --region card
+	$(EVAL) --limit 20 --steps 5,10,20 --out out/eval --region eval
+	$(EVAL) --limit 60 --tasks sr4,inpaint-box --methods cpigdm,pigdm --steps 5,20 --keep 0 --out out/eval-claim --region claim
+	$(EVAL) --limit 100 --tasks sr4,inpaint-box --methods cpigdm,pinv,bicubic --steps 5 --out out/eval-card --region card
 
 clean:
 	rm -rf $(BIN)
