@@ -98,11 +98,13 @@ EVAL     := $(BIN)/conjure eval --data $(VAL) --splice $(EVAL_DOC)
 sweep: build
 	$(SWEEP) --tasks $(TUNED) --methods cpigdm,pigdm --steps 5 --w "15,60,250;2,5" --lambda "-0.3,0,0.3;0" \
 		--tau0 "0.1,0.4,0.7;0.2,0.4,0.7" --out out/sweep5 --region sweep
-	$(SWEEP) --tasks $(TUNED) --methods cpigdm,pigdm --steps 10 --w "15,60,250;2,5" \
+	$(SWEEP) --tasks $(TUNED) --methods pigdm --steps 10 --w "15,60,250;2,5" \
 		--tau0 "0.1,0.4,0.7;0.2,0.4,0.7" --out out/sweep10 --region sweep10
+	$(SWEEP) --tasks $(TUNED) --methods cpigdm --steps 10 --w 15,60,250 --tau0 0.1,0.4,0.7 \
+		--out out/sweep10c --region sweep10c
 	$(SWEEP) --tasks $(TUNED) --methods pigdm --steps 20 --w "15,60,250;2,5" \
 		--tau0 "0.1,0.4,0.7;0.2,0.4,0.7" --out out/sweep20 --region sweep20
-	$(SWEEP) --tasks $(TUNED) --methods cpigdm --steps 20 --w 15,60,250 --tau0 0.1,0.4 \
+	$(SWEEP) --tasks $(TUNED) --methods cpigdm --steps 20 --w 60,250 --tau0 0.1,0.4 \
 		--out out/sweep20c --region sweep20c
 	$(SWEEP) --tasks sr4-noisy --methods cpigdm,pigdm --steps 5,10,20 --w 1,2,5,15 --tau0 0.1,0.4 \
 		--out out/sweep-noisy --region sweep-noisy
@@ -111,8 +113,8 @@ sweep: build
 	$(SWEEP) --tasks $(TUNED),sr4-noisy --methods dps --steps 5,10,20 --w 3,15,60 --tau0 0.2,0.4,0.7 \
 		--out out/sweep-dps --region sweep-dps
 eval: build
-	$(EVAL) --limit 20 --steps 5,10,20 --out out/eval --region eval
-	$(EVAL) --limit 60 --tasks sr4,inpaint-box --methods cpigdm,pigdm --steps 5,20 --keep 0 --out out/eval-claim --region claim
+	$(EVAL) --limit 16 --steps 5,10,20 --out out/eval --region eval
+	$(EVAL) --limit 40 --tasks sr4,inpaint-box --methods cpigdm,pigdm --steps 5,20 --keep 0 --out out/eval-claim --region claim
 	$(EVAL) --limit 100 --tasks sr4,inpaint-box --methods cpigdm,pinv,bicubic --steps 5 --out out/eval-card --region card
 
 clean:

@@ -105,7 +105,24 @@ func (f *evalFlags) header(cmd string, args []string, images int) eval.Header {
 	if name == "" {
 		name = "models/" + models.DefaultName + " (shipped)"
 	}
-	return eval.Header{Model: name, Data: *f.data, Images: images, Seed: *f.seed, Command: "conjure " + cmd + " " + strings.Join(args, " ")}
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = shellQuote(a)
+	}
+	return eval.Header{Model: name, Data: *f.data, Images: images, Seed: *f.seed, Command: "conjure " + cmd + " " + strings.Join(quoted, " ")}
+}
+
+// shellQuote returns a as a POSIX shell word: itself when it is plain, in
+// single quotes otherwise (a sweep's "15,60;2,5" holds a ';'), so a
+// report's command line can be pasted into a shell.
+func shellQuote(a string) string {
+	plain := a != "" && strings.IndexFunc(a, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./,=:+@%", r))
+	}) < 0
+	if plain {
+		return a
+	}
+	return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 }
 
 func runEval(args []string, stdout, stderr io.Writer) error {

@@ -3,7 +3,9 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -131,5 +133,25 @@ func TestSweepBlocksAndResume(t *testing.T) {
 	}
 	if code, stderr := sweep("--w", "1;2", "--tau0", "0.3;0.4;0.5"); code != 2 || !strings.Contains(stderr, "blocks") {
 		t.Errorf("mismatched blocks: exit %d, %q", code, stderr)
+	}
+}
+
+// A report's command line survives a POSIX shell: sh -c 'printf …' prints
+// every quoted argument back unchanged.
+func TestShellQuote(t *testing.T) {
+	args := []string{"--w", "15,60,250;2,5", "--tau0", "0.1", "it's", "", "a b", "$HOME", "--out=x/y"}
+	var line []string
+	for _, a := range args {
+		line = append(line, shellQuote(a))
+	}
+	out, err := exec.Command("sh", "-c", `printf '%s\n' `+strings.Join(line, " ")).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n"); !slices.Equal(got, args) {
+		t.Errorf("shell read %q back as %q", strings.Join(line, " "), got)
+	}
+	if shellQuote("--limit") != "--limit" || shellQuote("0.1,0.4") != "0.1,0.4" {
+		t.Error("plain words should stay unquoted")
 	}
 }
