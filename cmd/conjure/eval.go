@@ -13,6 +13,7 @@ import (
 
 	"conjure/eval"
 	"conjure/imaging"
+	"conjure/model"
 	"conjure/models"
 	"conjure/restore"
 	"conjure/sampler"
@@ -40,39 +41,39 @@ func addEvalFlags(fs *flag.FlagSet) *evalFlags {
 	}
 }
 
-// config loads the model and images and opens the backend; call the
-// returned function when done with it.
-func (f *evalFlags) config(stderr io.Writer) (eval.Config, func(), error) {
+// config loads the model and images and opens the backend; it returns the
+// model too, and a function to call when done with the backend.
+func (f *evalFlags) config(stderr io.Writer) (eval.Config, *model.Model, func(), error) {
 	cfg := eval.Config{Seed: *f.seed}
 	if *f.data == "" {
-		return cfg, nil, errors.New("--data is required")
+		return cfg, nil, nil, errors.New("--data is required")
 	}
 	for _, n := range split(*f.tasks) {
 		t, err := eval.LookupTask(n)
 		if err != nil {
-			return cfg, nil, err
+			return cfg, nil, nil, err
 		}
 		cfg.Tasks = append(cfg.Tasks, t)
 	}
 	for _, s := range split(*f.steps) {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
-			return cfg, nil, fmt.Errorf("--steps %q: want positive integers", s)
+			return cfg, nil, nil, fmt.Errorf("--steps %q: want positive integers", s)
 		}
 		cfg.Steps = append(cfg.Steps, n)
 	}
 	m, err := loadModel(*f.model)
 	if err != nil {
-		return cfg, nil, err
+		return cfg, nil, nil, err
 	}
 	cfg.Res = m.Config().Resolution
 	if cfg.Images, err = eval.LoadImages(*f.data, cfg.Res, *f.skip, *f.limit); err != nil {
-		return cfg, nil, err
+		return cfg, nil, nil, err
 	}
 	closeBackend := func() {}
 	switch {
 	case *f.jobs < 0:
-		return cfg, nil, fmt.Errorf("--jobs %d: want 0 (one per core) or more", *f.jobs)
+		return cfg, nil, nil, fmt.Errorf("--jobs %d: want 0 (one per core) or more", *f.jobs)
 	case *f.backend == "cpu":
 		// Each job gets a network runner of its own (a few MB of
 		// activations); they share the weights.
@@ -82,11 +83,11 @@ func (f *evalFlags) config(stderr io.Writer) (eval.Config, func(), error) {
 			cfg.Jobs = runtime.NumCPU()
 		}
 	case *f.jobs > 1:
-		return cfg, nil, fmt.Errorf("--jobs %d: the %s backend runs one restoration at a time; use --jobs 1 or --backend cpu", *f.jobs, *f.backend)
+		return cfg, nil, nil, fmt.Errorf("--jobs %d: the %s backend runs one restoration at a time; use --jobs 1 or --backend cpu", *f.jobs, *f.backend)
 	default:
 		var b sampler.Backend
 		if b, closeBackend, err = openBackend(*f.backend, m); err != nil {
-			return cfg, nil, err
+			return cfg, nil, nil, err
 		}
 		cfg.Backend, cfg.Jobs = func() sampler.Backend { return b }, 1
 	}
@@ -96,7 +97,7 @@ func (f *evalFlags) config(stderr io.Writer) (eval.Config, func(), error) {
 			fmt.Fprintln(stderr)
 		}
 	}
-	return cfg, closeBackend, nil
+	return cfg, m, closeBackend, nil
 }
 
 // header describes the run for a report.
@@ -144,7 +145,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		}
 		meths = append(meths, m)
 	}
-	cfg, closeBackend, err := ef.config(stderr)
+	cfg, _, closeBackend, err := ef.config(stderr)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"conjure/eval"
+	"conjure/model"
 	"conjure/restore"
 	"conjure/sampler"
 )
@@ -46,7 +47,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cfg, closeBackend, err := ef.config(stderr)
+	cfg, m, closeBackend, err := ef.config(stderr)
 	if err != nil {
 		return err
 	}
@@ -54,7 +55,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(*rf.out, 0o755); err != nil {
 		return err
 	}
-	resume, err := openTrials(filepath.Join(*rf.out, "trials.json"), ef, cfg)
+	resume, err := openTrials(filepath.Join(*rf.out, "trials.json"), ef, cfg, m)
 	if err != nil {
 		return err
 	}
@@ -120,11 +121,7 @@ type trialsFile struct {
 // openTrials reads the trials an earlier sweep left at path, so an
 // interrupted or extended sweep runs only what is new, and returns the
 // Resume that keeps path up to date after every trial.
-func openTrials(path string, ef *evalFlags, cfg eval.Config) (*eval.Resume, error) {
-	m, err := loadModel(*ef.model)
-	if err != nil {
-		return nil, err
-	}
+func openTrials(path string, ef *evalFlags, cfg eval.Config, m *model.Model) (*eval.Resume, error) {
 	h := sha256.New()
 	if _, err := m.WriteTo(h); err != nil {
 		return nil, err
