@@ -221,10 +221,11 @@ func parallel(c Config, n int, f func(b sampler.Backend, u int) error) error {
 			b := c.Backend()
 			var err error
 			for u := range next {
-				if err == nil && !stop.Load() {
-					if err = f(b, u); err != nil {
-						stop.Store(true)
-					}
+				if stop.Load() {
+					continue // drain: another job failed
+				}
+				if err = f(b, u); err != nil {
+					stop.Store(true)
 				}
 			}
 			errs <- err

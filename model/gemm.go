@@ -7,10 +7,11 @@ import "gonum.org/v1/gonum/blas"
 // 4×16 register-blocked kernel (gemm_amd64.s), several times faster than
 // gonum's SSE Sgemm on the convolutions here; elsewhere it is gonum's.
 func sgemmAcc(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	if !haveFMA || m == 0 || n == 0 || k == 0 {
-		if m > 0 && n > 0 && k > 0 {
-			blas32.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, lda, b, ldb, 1, c, ldc)
-		}
+	if m == 0 || n == 0 || k == 0 {
+		return
+	}
+	if !haveFMA {
+		blas32.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, lda, b, ldb, 1, c, ldc)
 		return
 	}
 	// The bounds checks below make the assembly's unchecked reads and
