@@ -94,6 +94,11 @@ func TestNetMatchesRunner(t *testing.T) {
 			Resolution: 8, InChannels: 1, Channels: 4, Mult: []int{1, 1, 2}, ResBlocks: 2,
 			AttnResolutions: []int{4, 2}, Groups: 2, Heads: 1, TimeScale: 1000,
 		}},
+		// No attention anywhere (mid_attn false): the photo prior's shape.
+		{"local", model.Config{
+			Resolution: 16, InChannels: 3, Channels: 6, Mult: []int{1, 2, 2}, ResBlocks: 1,
+			AttnResolutions: []int{}, Groups: 2, Heads: 2, TimeScale: 1000, MidAttn: new(false),
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, n := newTestNet(t, tc.cfg, 1)

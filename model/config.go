@@ -21,7 +21,18 @@ type Config struct {
 	Groups          int     `json:"groups"`           // GroupNorm groups
 	Heads           int     `json:"heads"`            // attention heads
 	TimeScale       float64 `json:"time_scale"`       // the embedding sees t = TimeScale·τ
+	// MidAttn is the optional "mid_attn": nil or true keeps the middle
+	// block's attention; false drops it, as a local prior for tiles must.
+	MidAttn *bool `json:"mid_attn,omitempty"`
 }
+
+// HasMidAttn reports whether the middle block has its attention.
+func (c Config) HasMidAttn() bool { return c.MidAttn == nil || *c.MidAttn }
+
+// Local reports whether ε at a pixel depends only on a neighbourhood in
+// the network's own frame: no attention anywhere, so the network can be run
+// on overlapping tiles of a larger image and blended.
+func (c Config) Local() bool { return len(c.AttnResolutions) == 0 && !c.HasMidAttn() }
 
 // Limits beyond NETWORK.md's rules. They keep sizes far from int overflow
 // and bound what NewRunner allocates for a config read from an untrusted
@@ -127,6 +138,9 @@ func (c Config) marshal() string {
 	if cc.AttnResolutions == nil {
 		cc.AttnResolutions = []int{}
 	}
+	if cc.HasMidAttn() {
+		cc.MidAttn = nil // the default is not written, so older files keep their exact text
+	}
 	b, err := json.Marshal(cc)
 	if err != nil {
 		panic("model: marshal config: " + err.Error()) // ints and a finite float always marshal
@@ -138,6 +152,10 @@ func (c Config) clone() Config {
 	cc := c
 	cc.Mult = slices.Clone(c.Mult)
 	cc.AttnResolutions = slices.Clone(c.AttnResolutions)
+	if c.MidAttn != nil {
+		v := *c.MidAttn
+		cc.MidAttn = &v
+	}
 	return cc
 }
 
@@ -275,7 +293,9 @@ func (c Config) Blocks() []Block {
 		}
 	}
 	add(Block{Kind: Res, Name: "mid.res1", Cout: h, Pop: -1})
-	attn("mid.attn")
+	if c.HasMidAttn() {
+		attn("mid.attn")
+	}
 	add(Block{Kind: Res, Name: "mid.res2", Cout: h, Pop: -1})
 	for l := L - 1; l >= 0; l-- {
 		pre := "up." + strconv.Itoa(l)

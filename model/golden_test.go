@@ -14,20 +14,28 @@ import (
 // PyTorch: relative error ‖a − b‖/‖b‖ per sample.
 const goldenTol = 1e-4
 
-// goldenDir is where train/ writes the golden fixture of the tiny config:
-// golden.safetensors, model-f32.safetensors, model-int8.safetensors.
-func goldenDir() string {
+// goldenRoot is where train/test_pipeline.sh writes the golden fixtures,
+// one folder per tiny config (golden.safetensors, model-f32.safetensors,
+// model-int8.safetensors): tiny has attention, tiny-local none (mid_attn
+// false, the photo prior's shape).
+func goldenRoot() string {
 	if d := os.Getenv("CONJURE_GOLDEN_DIR"); d != "" {
 		return d
 	}
-	return filepath.Join("testdata", "tiny")
+	return "testdata"
 }
 
 // TestGolden reproduces PyTorch's ε and VJP (NETWORK.md, "Golden file")
-// with the f32 weights and with the int8 weights. Without the fixture it
-// skips, except under CI=true, where a missing fixture is a failure.
+// with the f32 weights and with the int8 weights, for each tiny config.
+// Without the fixtures it skips, except under CI=true, where a missing
+// fixture is a failure.
 func TestGolden(t *testing.T) {
-	dir := goldenDir()
+	for _, name := range []string{"tiny", "tiny-local"} {
+		t.Run(name, func(t *testing.T) { testGolden(t, filepath.Join(goldenRoot(), name)) })
+	}
+}
+
+func testGolden(t *testing.T, dir string) {
 	path := filepath.Join(dir, "golden.safetensors")
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		msg := "no golden fixture at " + path + ": train/ writes it with PyTorch (set CONJURE_GOLDEN_DIR to use another directory)"

@@ -5,6 +5,9 @@ import json
 # Every key NETWORK.md defines; no others are accepted, so a typo cannot pass silently.
 KEYS = ("resolution", "in_channels", "channels", "mult", "res_blocks",
         "attn_resolutions", "groups", "heads", "time_scale")
+# Keys a config may leave out, with the value their absence means; they are written
+# only when they differ from it, so older weight files keep their exact config text.
+OPTIONAL = {"mid_attn": True}
 
 
 class ConfigError(ValueError):
@@ -39,11 +42,13 @@ def validate(cfg):
     if not isinstance(cfg, dict):
         raise ConfigError(f"config must be a JSON object, got {type(cfg).__name__}")
     missing = [k for k in KEYS if k not in cfg]
-    unknown = sorted(set(cfg) - set(KEYS))
+    unknown = sorted(set(cfg) - set(KEYS) - set(OPTIONAL))
     if missing:
         raise ConfigError(f"config is missing {missing}; NETWORK.md needs all of {list(KEYS)}")
     if unknown:
-        raise ConfigError(f"config has unknown keys {unknown}; allowed: {list(KEYS)}")
+        raise ConfigError(f"config has unknown keys {unknown}; allowed: {list(KEYS) + list(OPTIONAL)}")
+    if not isinstance(cfg.get("mid_attn", True), bool):
+        raise ConfigError(f"config 'mid_attn' must be true or false, got {cfg['mid_attn']!r}")
     for key in ("resolution", "in_channels", "channels", "res_blocks", "groups", "heads"):
         _positive_int(cfg, key)
     mult = _positive_int_list(cfg, "mult", allow_empty=False)
@@ -87,6 +92,14 @@ def load(path):
         raise ConfigError(f"{path}: {e}") from None
 
 
+def mid_attn(cfg):
+    """Whether the middle block has its attention (NETWORK.md: absent means true)."""
+    return cfg.get("mid_attn", OPTIONAL["mid_attn"])
+
+
 def dumps(cfg):
-    """Canonical one-line JSON (key order of NETWORK.md) for file metadata."""
-    return json.dumps({k: cfg[k] for k in KEYS}, separators=(",", ":"))
+    """Canonical one-line JSON (key order of NETWORK.md) for file metadata; optional keys
+    only when they differ from their default."""
+    out = {k: cfg[k] for k in KEYS}
+    out.update({k: cfg[k] for k, d in OPTIONAL.items() if k in cfg and cfg[k] != d})
+    return json.dumps(out, separators=(",", ":"))

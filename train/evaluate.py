@@ -1,6 +1,10 @@
 """Validation ε-MSE of the float32 (EMA) and int8-dequantized weights.
 
     python -m train.evaluate --ckpt train/runs/face64 [--limit 256]
+    python -m train.evaluate --ckpt train/runs/photo64-cpu --crops --data ../shared/data/photos
+
+With --crops (the photo prior) the images are photos.validation_crops: four seeded
+multi-scale crops of each validation photo (--limit counts photos).
 
 For each τ in {0.1, 0.3, 0.5, 0.8}: mean over validation images and pixels of
 |ε_θ(μ_τ x₀ + σ_τ ε, τ) − ε|², with the same seeded noise for both weight sets, so
@@ -15,7 +19,7 @@ import sys
 
 import torch
 
-from . import checkpoint, data, schedule, weights
+from . import checkpoint, data, photos, schedule, weights
 
 TAUS = (0.1, 0.3, 0.5, 0.8)
 
@@ -41,6 +45,8 @@ def main(argv=None):
     p.add_argument("--ckpt", required=True, help="run directory, checkpoint.pt or a .safetensors file")
     p.add_argument("--data", default=data.DEFAULT_DATA, help="directory with the val shard, or a packed val file")
     p.add_argument("--limit", type=int, help="first N validation images only")
+    p.add_argument("--crops", action="store_true",
+                   help="validation crops of whole photos (the photo prior) instead of centre squares")
     p.add_argument("--cache-dir", default=data.DEFAULT_CACHE, help="where decoded splits are cached")
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)
@@ -55,7 +61,10 @@ def main(argv=None):
         if prov.pop("weights") != kind:
             sys.exit(f"{a.ckpt} holds int8 weights only; pass a run directory, checkpoint "
                      "or f32 weight file to compare f32 against int8")
-        if images is None:
+        if images is None and a.crops:
+            images = photos.validation_crops(
+                photos.load_photos(a.data, "val", cfg["resolution"], a.limit), cfg["resolution"])
+        elif images is None:
             images = data.load_split(a.data, "val", cfg["resolution"], a.limit, a.cache_dir)
         model = weights.build(state, cfg).to(device)
         results[kind] = [eps_mse(model, images, t, a.batch, a.seed, device) for t in TAUS]

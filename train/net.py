@@ -98,10 +98,12 @@ class Level(nn.Module):
 
 
 class Middle(nn.Module):
-    def __init__(self, ch, temb_ch, groups, heads):
+    """res1, attention (unless the config drops it: a local prior), res2."""
+
+    def __init__(self, ch, temb_ch, groups, heads, attn):
         super().__init__()
         self.res1 = ResBlock(ch, ch, temb_ch, groups)
-        self.attn = Attention(ch, heads, groups)
+        self.attn = Attention(ch, heads, groups) if attn else None
         self.res2 = ResBlock(ch, ch, temb_ch, groups)
 
 
@@ -135,7 +137,7 @@ class UNet(nn.Module):
                 skips.append(cur)
         self.down = nn.ModuleList(down)
 
-        self.mid = Middle(cur, temb_ch, groups, heads)
+        self.mid = Middle(cur, temb_ch, groups, heads, config_mod.mid_attn(cfg))
 
         up = [None] * levels
         for l in reversed(range(levels)):
@@ -166,7 +168,8 @@ class UNet(nn.Module):
                 h = level.down(h)
                 stack.append(h)
         h = self.mid.res1(h, silu_temb)
-        h = self.mid.attn(h)
+        if self.mid.attn is not None:
+            h = self.mid.attn(h)
         h = self.mid.res2(h, silu_temb)
         for level in reversed(self.up):
             for i, block in enumerate(level.res):

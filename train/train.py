@@ -1,6 +1,9 @@
-"""Train the ε-prediction U-Net on UTKFace with the VP schedule.
+"""Train the ε-prediction U-Net with the VP schedule: on UTKFace faces, or with --crops on
+random multi-scale crops of natural photos (the local photo prior).
 
     python -m train.train --config train/configs/face64.json --out train/runs/face64 --minutes 90
+    python -m train.train --config train/configs/photo64-cpu.json --crops --data ../shared/data/photos \
+        --out train/runs/photo64-cpu --minutes 120
 
 Loss: τ ~ U(τ_min, 1), ε ~ N(0, I), x_τ = μ_τ x₀ + σ_τ ε, MSE(ε_θ(x_τ, τ), ε). AdamW with
 linear warm-up, gradient clipping, EMA of the weights; bf16 autocast, channels_last and
@@ -27,20 +30,21 @@ import time
 import torch
 import torch.nn.functional as F
 
-from . import checkpoint, config as config_mod, data, schedule
+from . import checkpoint, config as config_mod, data, photos, schedule
 from .net import UNet, param_count
 
 TAU_MIN = 1e-3
 # Optimisation settings: a resumed run keeps its checkpoint's values unless given again.
 RUN_DEFAULTS = {"batch": 32, "lr": 2e-4, "warmup": 500, "weight_decay": 0.0, "ema": 0.999,
-                "grad_clip": 1.0, "seed": 0, "limit": None}
+                "grad_clip": 1.0, "seed": 0, "limit": None, "crops": False}
 
 
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", help="network config JSON (required unless resuming)")
     p.add_argument("--data", default=data.DEFAULT_DATA,
-                   help="UTKFace shard directory, or a packed .tar.gz/.npy (python -m train.pack)")
+                   help="shard directory (UTKFace, or photos with --crops), or a packed "
+                        ".tar.gz/.npy (python -m train.pack)")
     p.add_argument("--out", required=True, help="run directory")
     p.add_argument("--minutes", type=float, default=60.0, help="wall-clock budget of this invocation")
     p.add_argument("--max-steps", type=int, help="stop when the run reaches this many steps")
@@ -53,6 +57,9 @@ def parse_args(argv):
     p.add_argument("--grad-clip", type=float, help=f"gradient-norm clip, default {d['grad_clip']}")
     p.add_argument("--seed", type=int, help=f"default {d['seed']}")
     p.add_argument("--limit", type=int, help="use only the first N training images (tests)")
+    p.add_argument("--crops", action="store_const", const=True,
+                   help="train on random multi-scale crops of whole photos (the photo prior: "
+                        "--data ../shared/data/photos) instead of centre squares")
     p.add_argument("--cache-dir", default=data.DEFAULT_CACHE, help="where decoded splits are cached")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)),
@@ -97,7 +104,7 @@ class Run:
         self.cfg = self._config(ck)
         for k, v in RUN_DEFAULTS.items():
             if getattr(args, k) is None:
-                setattr(args, k, ck["args"][k] if ck is not None else v)
+                setattr(args, k, ck["args"].get(k, v) if ck is not None else v)
         torch.manual_seed(args.seed)  # the initial weights; later randomness uses the generators below
         self.model = UNet(self.cfg).to(device)
         if device.type == "cuda":
@@ -196,8 +203,13 @@ def main(argv=None):
     device = setup_device(args)
     os.makedirs(args.out, exist_ok=True)
     run = Run(args, device)
-    images = data.load_split(args.data, "train", run.cfg["resolution"], args.limit, args.cache_dir)
-    sampler = data.Sampler(images, device)
+    if args.crops:
+        sampler = photos.CropSampler(
+            photos.load_photos(args.data, "train", run.cfg["resolution"], args.limit),
+            run.cfg["resolution"], device)
+    else:
+        images = data.load_split(args.data, "train", run.cfg["resolution"], args.limit, args.cache_dir)
+        sampler = data.Sampler(images, device)
     step_model = torch.compile(run.model) if args.compile else run.model
     print(f"train: {param_count(run.model):,} parameters, {len(sampler)} images, device {device}, "
           f"threads {args.threads}, batch {args.batch}, config {config_mod.dumps(run.cfg)}",

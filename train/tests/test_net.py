@@ -129,10 +129,23 @@ class TestConfig(unittest.TestCase):
         self.assertIn("positive", self.bad(res_blocks=0))
         self.assertIn("level size", self.bad(attn_resolutions=[5]))
         self.assertIn("unknown", self.bad(dropout=0.1))
+        self.assertIn("true or false", self.bad(mid_attn=0))
         cfg = copy.deepcopy(TINY)
         del cfg["heads"]
         with self.assertRaises(config.ConfigError):
             config.validate(cfg)
+
+    def test_mid_attn_optional(self):
+        # Absent means true and is not written, so older files keep their config text.
+        self.assertNotIn("mid_attn", config.dumps(config.validate(copy.deepcopy(TINY))))
+        self.assertNotIn("mid_attn", config.dumps(config.validate(dict(TINY, mid_attn=True))))
+        local = config.validate(dict(TINY, attn_resolutions=[], mid_attn=False))
+        self.assertIn('"mid_attn":false', config.dumps(local))
+        names = set(UNet(local).state_dict())
+        self.assertFalse([n for n in names if ".attn" in n])
+        with_mid = set(UNet(dict(TINY, attn_resolutions=[])).state_dict())
+        self.assertEqual(sorted(with_mid - names),
+                         sorted(f"mid.attn.{p}.{q}" for p in ("norm", "qkv", "out") for q in ("weight", "bias")))
 
 
 if __name__ == "__main__":
