@@ -4,6 +4,8 @@ import (
 	"archive/tar"
 	"bytes"
 	"fmt"
+	"image"
+	"image/draw"
 	"io"
 	"os"
 	"path/filepath"
@@ -16,7 +18,8 @@ import (
 // Image is one ground-truth image of an evaluation set.
 type Image struct {
 	Name string
-	X    []float64 // planar 3×R×R in [−1, 1]
+	X    []float64 // planar 3×H×W in [−1, 1]
+	H, W int
 }
 
 // LoadImages reads up to limit images (all when limit ≤ 0), after skipping
@@ -25,6 +28,38 @@ type Image struct {
 // order — as planar R×R images (centre square, antialiased resize). Skipping
 // lets a sweep tune on other images than the report measures.
 func LoadImages(path string, res, skip, limit int) ([]Image, error) {
+	return load(path, skip, limit, func(img image.Image) (Image, error) {
+		x, _, err := imaging.Fit(img, res)
+		return Image{X: x, H: res, W: res}, err
+	})
+}
+
+// LoadPhotos reads images as LoadImages does, but whole, at their own
+// resolution; with maxSide > 0 a larger side is centre-cropped (not
+// resized) to maxSide, so a cheaper evaluation still sees pixels at 1:1.
+func LoadPhotos(path string, maxSide, skip, limit int) ([]Image, error) {
+	return load(path, skip, limit, func(img image.Image) (Image, error) {
+		b := img.Bounds()
+		w, h := b.Dx(), b.Dy()
+		if maxSide > 0 {
+			cw, ch := min(w, maxSide), min(h, maxSide)
+			x0, y0 := b.Min.X+(w-cw)/2, b.Min.Y+(h-ch)/2
+			img, w, h = crop(img, image.Rect(x0, y0, x0+cw, y0+ch)), cw, ch
+		}
+		return Image{X: imaging.Planar(img), H: h, W: w}, nil
+	})
+}
+
+// crop returns the part r of img.
+func crop(img image.Image, r image.Rectangle) image.Image {
+	dst := image.NewNRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
+	draw.Draw(dst, dst.Bounds(), img, r.Min, draw.Src)
+	return dst
+}
+
+// load reads the images of path (see LoadImages) and converts each with
+// conv.
+func load(path string, skip, limit int, conv func(image.Image) (Image, error)) ([]Image, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
@@ -39,11 +74,12 @@ func LoadImages(path string, res, skip, limit int) ([]Image, error) {
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		x, _, err := imaging.Fit(img, res)
+		im, err := conv(img)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		imgs = append(imgs, Image{Name: name, X: x})
+		im.Name = name
+		imgs = append(imgs, im)
 		return nil
 	}
 	full := func() bool { return limit > 0 && len(imgs) >= limit }

@@ -1,6 +1,8 @@
 // Package eval measures restorations on held-out images: every task, method
 // and step count, with PSNR, SSIM and measurement consistency summarised as
-// means with 95% intervals, a Markdown report and montages.
+// means with 95% intervals, a Markdown report and montages. Images are
+// either framed at a model's resolution (the face model) or whole photos
+// at their own size, restored as `conjure restore` restores them.
 package eval
 
 import (
@@ -32,8 +34,12 @@ var Methods = []string{string(sampler.CPiGDM), string(sampler.PiGDM), string(sam
 
 // Config describes one evaluation.
 type Config struct {
-	Images  []Image
+	Images []Image
+	// Res is the side of framed images; with Photo set, images keep their
+	// own size and are restored as whole photos (restore.Photo).
 	Res     int
+	Photo   bool
+	Work    int // whole photos: inpainting's and colourisation's working side (0: the default)
 	Tasks   []Task
 	Methods []string
 	Steps   []int
@@ -43,7 +49,11 @@ type Config struct {
 	Options func(t Task, m sampler.Method, steps int) sampler.Options
 	// Backend returns a backend to run on. Run calls it once per
 	// concurrent job and uses each backend from one goroutine at a time.
+	// Framed images only.
 	Backend func() sampler.Backend
+	// PhotoBackend returns a backend for an h×w image (whole photos: the
+	// tiled network depends on the size). Run calls it per restoration.
+	PhotoBackend func(h, w int) (sampler.Backend, error)
 	// Jobs is how many restorations run at once (at most 1: one at a
 	// time). Results do not depend on it: every image's seeds derive
 	// from its index.
@@ -101,7 +111,13 @@ type Row struct {
 	Key
 	PSNR, SSIM, Consistency []float64
 	MS                      float64 // mean wall time per image
-	Outputs                 [][]float64
+	Outputs                 []Output
+}
+
+// Output is one kept restoration with what a montage shows beside it.
+type Output struct {
+	X, Obs, Truth []float64 // output, observation and ground truth, Channels×H×W
+	H, W          int
 }
 
 // Summaries returns PSNR, SSIM and consistency summaries.
@@ -131,7 +147,7 @@ func summarize(v []float64) Summary {
 
 // applies reports whether method m makes sense for task t.
 func applies(t Task, m string) bool {
-	return m != Bicubic || t.Base == restore.SR4 || t.Base == restore.SR4Box
+	return m != Bicubic || restore.Factor(t.Base) > 1
 }
 
 // Run evaluates every task × method × steps on every image and returns the
@@ -165,24 +181,17 @@ func Run(c Config, keep int) ([]*Row, error) {
 		row, i := rows[units[u].row], units[u].img
 		t, _ := LookupTask(row.Task)
 		img := c.Images[i]
-		op, _, err := t.Operator(c.Res, i, c.Seed)
-		if err != nil {
-			return err
-		}
-		y := measure(op, img.X, t.SigmaY, c.Seed+uint64(i))
 		start := time.Now()
-		x, err := restoreOne(c, b, t, row.Key, op, y, uint64(i))
+		r, err := c.restoreImage(b, t, row.Key, img, uint64(i))
 		if err != nil {
 			return fmt.Errorf("%s %s %d steps, image %s: %w", row.Task, row.Method, row.Steps, img.Name, err)
 		}
 		elapsed[u] = time.Since(start)
-		hx := make([]float64, op.Out())
-		op.Forward(hx, x)
-		row.PSNR[i] = metrics.PSNR(x, img.X)
-		row.SSIM[i] = metrics.SSIM(x, img.X, restore.Channels, c.Res, c.Res)
-		row.Consistency[i] = metrics.Consistency(y, hx)
+		row.PSNR[i] = metrics.PSNR(r.X, r.Truth)
+		row.SSIM[i] = metrics.SSIM(r.X, r.Truth, restore.Channels, r.H, r.W)
+		row.Consistency[i] = r.consistency
 		if i < len(row.Outputs) {
-			row.Outputs[i] = x
+			row.Outputs[i] = r.Output
 		}
 		mu.Lock()
 		defer mu.Unlock()
@@ -205,7 +214,7 @@ func Run(c Config, keep int) ([]*Row, error) {
 // the first keep.
 func newRow(k Key, n, keep int) *Row {
 	return &Row{Key: k, PSNR: make([]float64, n), SSIM: make([]float64, n),
-		Consistency: make([]float64, n), Outputs: make([][]float64, min(keep, n))}
+		Consistency: make([]float64, n), Outputs: make([]Output, min(keep, n))}
 }
 
 // parallel calls f(b, u) for every unit u in [0, n) on c.Jobs goroutines,
@@ -218,7 +227,10 @@ func parallel(c Config, n int, f func(b sampler.Backend, u int) error) error {
 	var stop atomic.Bool
 	for range jobs {
 		go func() {
-			b := c.Backend()
+			var b sampler.Backend
+			if c.Backend != nil {
+				b = c.Backend()
+			}
 			var err error
 			for u := range next {
 				if stop.Load() {
@@ -266,24 +278,105 @@ func measure(op operator.Operator, x []float64, sigmaY float64, seed uint64) []f
 	return y
 }
 
-func restoreOne(c Config, b sampler.Backend, t Task, k Key, op operator.Operator, y []float64, i uint64) ([]float64, error) {
+// result is one restoration with its consistency ‖y − Hx‖/‖y‖, measured
+// on the sampler's own solution.
+type result struct {
+	Output
+	consistency float64
+}
+
+// restoreImage degrades image i for task t and restores it with k's method.
+func (c Config) restoreImage(b sampler.Backend, t Task, k Key, img Image, i uint64) (result, error) {
+	if c.Photo {
+		return c.restorePhoto(t, k, img, i)
+	}
+	op, _, err := t.Operator(c.Res, int(i), c.Seed)
+	if err != nil {
+		return result{}, err
+	}
+	y := measure(op, img.X, t.SigmaY, c.Seed+i)
+	var x []float64
 	switch k.Method {
 	case Pinv:
-		x := make([]float64, op.In())
+		x = make([]float64, op.In())
 		op.Pinv(x, y)
-		return x, nil
 	case Bicubic:
-		s := c.Res / 4
-		return imaging.Resize(y, restore.Channels, s, s, c.Res, c.Res), nil
+		s := c.Res / restore.Factor(t.Base)
+		x = imaging.Resize(y, restore.Channels, s, s, c.Res, c.Res)
+	default:
+		o := c.Options(t, sampler.Method(k.Method), k.Steps)
+		x, err = restore.Run(b, op, y, t.SigmaY, o, c.Seed+i, nil)
+		// Backends that keep device copies of operators (the GPU's)
+		// release this image's: every image gets an operator of its own.
+		if f, ok := b.(forgetter); ok {
+			f.Forget(op)
+		}
+		if err != nil {
+			return result{}, err
+		}
 	}
-	o := c.Options(t, sampler.Method(k.Method), k.Steps)
-	x, err := restore.Run(b, op, y, t.SigmaY, o, c.Seed+i, nil)
-	// Backends that keep device copies of operators (the GPU's) release
-	// this image's: every image gets an operator of its own.
-	if f, ok := b.(forgetter); ok {
-		f.Forget(op)
+	return result{Output{X: x, Obs: Observation(t, op, y, c.Res), Truth: img.X, H: c.Res, W: c.Res}, consistency(op, y, x)}, nil
+}
+
+// restorePhoto degrades a whole photo as restore.Simulate does and restores
+// it as `conjure restore` would, at the photo's own size.
+func (c Config) restorePhoto(t Task, k Key, img Image, i uint64) (result, error) {
+	var keep []bool
+	if t.mask != nil {
+		keep = t.mask(img.H, img.W, int(i), c.Seed)
 	}
-	return x, err
+	ph, truth, err := restore.Simulate(t.Base, img.X, img.H, img.W, keep, t.SigmaY, c.Seed+i)
+	if err != nil {
+		return result{}, err
+	}
+	ph.Work = c.Work
+	p, err := ph.Problem()
+	if err != nil {
+		return result{}, err
+	}
+	var x []float64
+	switch k.Method {
+	case Pinv:
+		x = make([]float64, p.Op.In())
+		p.Op.Pinv(x, p.Y)
+	case Bicubic:
+		x = imaging.Resize(ph.Input, restore.Channels, ph.H, ph.W, p.H, p.W)
+	default:
+		b, err := c.PhotoBackend(p.H, p.W)
+		if err != nil {
+			return result{}, err
+		}
+		o := c.Options(t, sampler.Method(k.Method), k.Steps)
+		if x, err = restore.Run(b, p.Op, p.Y, p.SigmaY, o, c.Seed+i, nil); err != nil {
+			return result{}, err
+		}
+	}
+	obs := ph.Input
+	if f := restore.Factor(t.Base); f > 1 {
+		obs = nearest(ph.Input, ph.H, ph.W, f)
+	}
+	return result{Output{X: p.Finish(x), Obs: obs, Truth: truth, H: p.OutH, W: p.OutW}, consistency(p.Op, p.Y, x)}, nil
+}
+
+// consistency returns ‖y − Hx‖/‖y‖.
+func consistency(op operator.Operator, y, x []float64) float64 {
+	hx := make([]float64, op.Out())
+	op.Forward(hx, x)
+	return metrics.Consistency(y, hx)
+}
+
+// nearest enlarges a planar Channels×h×w image f times with crisp pixels.
+func nearest(x []float64, h, w, f int) []float64 {
+	H, W := f*h, f*w
+	out := make([]float64, restore.Channels*H*W)
+	for k := range restore.Channels {
+		for i := range H {
+			for j := range W {
+				out[(k*H+i)*W+j] = x[(k*h+i/f)*w+j/f]
+			}
+		}
+	}
+	return out
 }
 
 // forgetter is implemented by backends that cache per-operator state.
@@ -295,19 +388,11 @@ type forgetter interface {
 // an R×R planar image: y upscaled (nearest) for super-resolution, y itself
 // for deblurring, H†y otherwise (holes mid-grey, grayscale replicated).
 func Observation(t Task, op operator.Operator, y []float64, res int) []float64 {
+	if f := restore.Factor(t.Base); f > 1 {
+		return nearest(y, res/f, res/f, f)
+	}
 	switch t.Base {
-	case restore.SR4, restore.SR4Box:
-		s := res / 4
-		x := make([]float64, restore.Channels*res*res)
-		for k := range restore.Channels {
-			for i := range res {
-				for j := range res {
-					x[k*res*res+i*res+j] = y[k*s*s+(i/4)*s+j/4]
-				}
-			}
-		}
-		return x
-	case restore.Deblur:
+	case restore.Deblur, restore.Denoise:
 		return slices.Clone(y)
 	}
 	x := make([]float64, op.In())

@@ -21,22 +21,23 @@ import (
 )
 
 func TestFreeFormMask(t *testing.T) {
-	for _, res := range []int{32, 64} {
+	for _, hw := range [][2]int{{32, 32}, {64, 64}, {40, 90}, {150, 60}} {
+		h, w := hw[0], hw[1]
 		for i := range 50 {
-			m := FreeFormMask(res, i, 7)
+			m := FreeFormMask(h, w, i, 7)
 			holes := 0
 			for _, k := range m {
 				if !k {
 					holes++
 				}
 			}
-			if f := float64(holes) / float64(res*res); f < 0.10 || f > 0.30 {
-				t.Errorf("res %d image %d: %.3f of the pixels missing, want 10–30%%", res, i, f)
+			if f := float64(holes) / float64(h*w); f < 0.10 || f > 0.30 {
+				t.Errorf("%d×%d image %d: %.3f of the pixels missing, want 10–30%%", w, h, i, f)
 			}
-			again := FreeFormMask(res, i, 7)
+			again := FreeFormMask(h, w, i, 7)
 			for k := range m {
 				if m[k] != again[k] {
-					t.Fatalf("res %d image %d: mask not deterministic", res, i)
+					t.Fatalf("%d×%d image %d: mask not deterministic", w, h, i)
 				}
 			}
 		}
@@ -144,7 +145,7 @@ func TestRunSmall(t *testing.T) {
 	m, imgs := tinySetup(t, 5, 3)
 	c := Config{Images: imgs, Res: 16, Tasks: []Task{Tasks[0], Tasks[3]}, Methods: []string{"cpigdm", Pinv, Bicubic}, Steps: []int{1, 2},
 		Options: func(t Task, meth sampler.Method, n int) sampler.Options {
-			return restore.Options(t.Base, meth, n, t.SigmaY)
+			return restore.Options(restore.PriorFace, t.Base, meth, n, t.SigmaY)
 		},
 		Backend: func() sampler.Backend { return cpu.New(m.NewRunner()) }}
 	rows, err := Run(c, 2)
@@ -205,7 +206,7 @@ func TestRunJobsDeterministic(t *testing.T) {
 	m, imgs := tinySetup(t, 11, 5)
 	c := Config{Images: imgs, Res: 16, Tasks: []Task{Tasks[1], Tasks[3]}, Methods: []string{"cpigdm", "pigdm", Pinv}, Steps: []int{1, 3},
 		Options: func(t Task, meth sampler.Method, n int) sampler.Options {
-			return restore.Options(t.Base, meth, n, t.SigmaY)
+			return restore.Options(restore.PriorFace, t.Base, meth, n, t.SigmaY)
 		},
 		Backend: func() sampler.Backend { return cpu.New(m.NewRunner()) }}
 	one, err := Run(c, 3)
@@ -226,7 +227,7 @@ func TestRunJobsDeterministic(t *testing.T) {
 			t.Errorf("row %d: one job %v %v, three jobs %v %v", r, a.Key, a.PSNR, b.Key, b.PSNR)
 		}
 		for i := range a.Outputs {
-			if !slices.Equal(a.Outputs[i], b.Outputs[i]) {
+			if !slices.Equal(a.Outputs[i].X, b.Outputs[i].X) {
 				t.Errorf("%v image %d: outputs differ", a.Key, i)
 			}
 		}

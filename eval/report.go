@@ -96,8 +96,13 @@ func cell(s Summary, digits int) string {
 	return fmt.Sprintf("%.*f ± %.*f", digits, s.Mean, digits, s.CI)
 }
 
+// montageCrop is the side of the 1:1 crops a whole-photo montage shows.
+const montageCrop = 128
+
 // Montage lays out, for each kept image (a row), the observation, every
-// row's output and the ground truth (columns), each tile scaled by zoom.
+// row's output and the ground truth (columns). Framed images are shown
+// whole, scaled by zoom; whole photos as the same centred crop of at most
+// montageCrop² pixels of each, at 1:1.
 func Montage(t Task, c Config, rows []*Row, zoom int) (*image.NRGBA, error) {
 	var mine []*Row
 	for _, r := range rows {
@@ -108,27 +113,39 @@ func Montage(t Task, c Config, rows []*Row, zoom int) (*image.NRGBA, error) {
 	if len(mine) == 0 {
 		return nil, fmt.Errorf("eval: no outputs kept for task %s", t.Name)
 	}
+	if c.Photo {
+		zoom = 1
+	}
+	cell := 0
+	for _, o := range mine[0].Outputs {
+		if c.Photo {
+			cell = max(cell, min(montageCrop, o.H, o.W))
+		} else {
+			cell = max(cell, o.H*zoom)
+		}
+	}
 	n := len(mine[0].Outputs)
-	tile := c.Res * zoom
 	cols := len(mine) + 2
-	m := image.NewNRGBA(image.Rect(0, 0, cols*tile, n*tile))
+	m := image.NewNRGBA(image.Rect(0, 0, cols*cell, n*cell))
 	for i := range n {
-		op, _, err := t.Operator(c.Res, i, c.Seed)
-		if err != nil {
-			return nil, err
-		}
-		y := measure(op, c.Images[i].X, t.SigmaY, c.Seed+uint64(i))
-		tiles := [][]float64{Observation(t, op, y, c.Res)}
+		first := mine[0].Outputs[i]
+		tiles := [][]float64{first.Obs}
 		for _, r := range mine {
-			tiles = append(tiles, r.Outputs[i])
+			tiles = append(tiles, r.Outputs[i].X)
 		}
-		tiles = append(tiles, c.Images[i].X)
+		tiles = append(tiles, first.Truth)
 		for j, x := range tiles {
-			img, err := imaging.Image(x, restore.Channels, c.Res, c.Res)
+			img, err := imaging.Image(x, restore.Channels, first.H, first.W)
 			if err != nil {
 				return nil, err
 			}
-			draw.Draw(m, image.Rect(j*tile, i*tile, (j+1)*tile, (i+1)*tile), zoomed(img, zoom), image.Point{}, draw.Src)
+			var src image.Image = zoomed(img, zoom)
+			from := image.Point{}
+			if c.Photo {
+				s := min(montageCrop, first.H, first.W)
+				from = image.Pt((first.W-s)/2, (first.H-s)/2)
+			}
+			draw.Draw(m, image.Rect(j*cell, i*cell, (j+1)*cell, (i+1)*cell), src, from, draw.Src)
 		}
 	}
 	return m, nil

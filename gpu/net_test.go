@@ -149,19 +149,23 @@ func TestNetSolve(t *testing.T) {
 	}
 }
 
-// TestNetShippedModel compares one forward and one VJP of the shipped
+// TestNetShippedModel compares one forward and one VJP of each shipped
 // 64×64 model on the GPU with the CPU Runner.
 func TestNetShippedModel(t *testing.T) {
-	m, err := models.Default()
-	if err != nil {
-		t.Fatal(err)
+	for _, name := range models.Names {
+		t.Run(name, func(t *testing.T) {
+			m, err := models.Shipped(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, err := NewNet(testDevice(t), m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(n.Destroy)
+			compareNet(t, m.NewRunner(), n, 4, 0.5)
+		})
 	}
-	n, err := NewNet(testDevice(t), m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(n.Destroy)
-	compareNet(t, m.NewRunner(), n, 4, 0.5)
 }
 
 // TestNetRecordsOnly checks that Eps and VJP wait for nothing: they record

@@ -44,6 +44,22 @@ func Decode(r io.ReadSeeker) (image.Image, error) {
 	return img, nil
 }
 
+// Size returns the width and height in the header of the PNG or JPEG file
+// at path, without decoding its pixels, so a size limit can be checked
+// before anything is allocated.
+func Size(path string) (w, h int, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	cfg, _, err := image.DecodeConfig(f)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%s: not a PNG or JPEG image: %w", path, err)
+	}
+	return cfg.Width, cfg.Height, nil
+}
+
 // Open decodes the image file at path.
 func Open(path string) (image.Image, error) {
 	f, err := os.Open(path)

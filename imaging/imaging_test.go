@@ -117,3 +117,44 @@ func TestDecodeRejects(t *testing.T) {
 		t.Error("truncated PNG decoded")
 	}
 }
+
+// Shrink is an area mean: a 2× shrink averages 2×2 blocks, any shrink
+// keeps the total mass (sum × pixel area), and its weights never reach
+// outside an output pixel's footprint.
+func TestShrink(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 9))
+	x := make([]float64, 2*12*18)
+	for i := range x {
+		x[i] = 2*r.Float64() - 1
+	}
+	y := Shrink(x, 2, 12, 18, 6, 9)
+	for k := range 2 {
+		for i := range 6 {
+			for j := range 9 {
+				p := func(a, b int) float64 { return x[k*216+(2*i+a)*18+2*j+b] }
+				want := (p(0, 0) + p(0, 1) + p(1, 0) + p(1, 1)) / 4
+				if got := y[k*54+i*9+j]; math.Abs(got-want) > 1e-14 {
+					t.Fatalf("2× shrink at (%d, %d, %d): %g, want %g", k, i, j, got, want)
+				}
+			}
+		}
+	}
+	z := Shrink(x, 2, 12, 18, 5, 7)
+	var sx, sz float64
+	for _, v := range x {
+		sx += v
+	}
+	for _, v := range z {
+		sz += v
+	}
+	if math.Abs(sx-sz*(12*18)/(5*7)) > 1e-12 {
+		t.Errorf("mass %g before, %g after", sx, sz*(12*18)/(5*7))
+	}
+	hole := make([]float64, 12*18)
+	hole[5*18+6] = 1 // rows [4.8, 7.2) and columns [5.14, 7.71) of output (2, 2) alone hold it
+	for i, v := range Shrink(hole, 1, 12, 18, 5, 7) {
+		if (v != 0) != (i == 2*7+2) {
+			t.Errorf("output pixel %d = %g", i, v)
+		}
+	}
+}

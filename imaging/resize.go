@@ -6,8 +6,26 @@ import "math"
 // separable Catmull–Rom filter whose support widens with the downscale
 // factor (antialiasing, as PIL's BICUBIC resize does). Edges are clamped.
 func Resize(x []float64, c, h, w, oh, ow int) []float64 {
-	rows := weights(h, oh)
-	cols := weights(w, ow)
+	return resample(x, c, h, w, weights(h, oh), weights(w, ow))
+}
+
+// Shrink downscales a planar image of c channels from h×w to oh×ow (oh ≤ h,
+// ow ≤ w) by area averaging: each output pixel is the mean of the input
+// area it covers, partly covered pixels weighted by their share. Its
+// weights are non-negative and an output pixel depends on nothing outside
+// its footprint, so a mask shrunk the same way says exactly which output
+// pixels touch a hole.
+func Shrink(x []float64, c, h, w, oh, ow int) []float64 {
+	if oh > h || ow > w || oh < 1 || ow < 1 {
+		panic("imaging: Shrink can only reduce a size")
+	}
+	return resample(x, c, h, w, areaWeights(h, oh), areaWeights(w, ow))
+}
+
+// resample applies the 1-D filters rows (one per output row) and cols (one
+// per output column) to every channel of a planar c×h×w image.
+func resample(x []float64, c, h, w int, rows, cols []taps) []float64 {
+	oh, ow := len(rows), len(cols)
 	tmp := make([]float64, c*h*ow)
 	for k := range c {
 		for i := range h {
@@ -34,6 +52,23 @@ func Resize(x []float64, c, h, w, oh, ow int) []float64 {
 		}
 	}
 	return out
+}
+
+// areaWeights returns, for each of out samples, the share of each input
+// sample in its footprint [i·in/out, (i+1)·in/out).
+func areaWeights(in, out int) []taps {
+	scale := float64(in) / float64(out)
+	ts := make([]taps, out)
+	for i := range ts {
+		a, b := float64(i)*scale, float64(i+1)*scale
+		lo, hi := int(math.Floor(a)), min(int(math.Ceil(b)), in)
+		w := make([]float64, hi-lo)
+		for j := lo; j < hi; j++ {
+			w[j-lo] = (math.Min(b, float64(j+1)) - math.Max(a, float64(j))) / scale
+		}
+		ts[i] = taps{first: lo, w: w}
+	}
+	return ts
 }
 
 type taps struct {

@@ -45,3 +45,14 @@ func (op *Inpaint) Mask() []bool {
 	}
 	return m
 }
+
+// NewIdentity returns H = I on C×H×W images, the operator of denoising: it
+// is inpainting with nothing missing (HHᵀ = I, H† = Hᵀ = H, P = I), so every
+// backend that applies Inpaint applies it.
+func NewIdentity(c, h, w int) (*Inpaint, error) {
+	keep := make([]bool, h*w)
+	for i := range keep {
+		keep[i] = true
+	}
+	return NewInpaint(c, h, w, keep)
+}

@@ -51,6 +51,7 @@ func lawCases() []lawCase {
 				return NewInpaint(s.c, s.h, s.w, randMask(rand.New(rand.NewPCG(uint64(n), 7)), n, s.p))
 			})
 	}
+	add("identity/c=3,h=5,w=7", func() (Operator, error) { return NewIdentity(3, 5, 7) })
 	for _, s := range [][4]int{{1, 2, 2, 2}, {3, 8, 12, 4}, {2, 16, 8, 8}, {1, 6, 10, 2}} {
 		add(fmt.Sprintf("box/c=%d,h=%d,w=%d,f=%d", s[0], s[1], s[2], s[3]), func() (Operator, error) {
 			return NewBoxSR(s[0], s[1], s[2], s[3])

@@ -49,6 +49,68 @@ func parseKey(k Key) error {
 	return err
 }
 
+// The priors presets are kept for: each model's best settings differ.
+const (
+	PriorFace  = "face64" // a framed model of aligned faces (with attention)
+	PriorPhoto = "photo"  // a local natural-image prior run on tiles
+)
+
+// Library maps a prior's name to its presets: the layout of presets.json.
+type Library map[string]Presets
+
+// ReadLibrary parses a presets file: prior name → method → key → steps.
+func ReadLibrary(r io.Reader) (Library, error) {
+	var raw map[string]json.RawMessage
+	if err := json.NewDecoder(r).Decode(&raw); err != nil {
+		return nil, fmt.Errorf("read presets: %w", err)
+	}
+	l := Library{}
+	for name, body := range raw {
+		if name != PriorFace && name != PriorPhoto {
+			return nil, fmt.Errorf("read presets: unknown prior %q (want %q or %q)", name, PriorFace, PriorPhoto)
+		}
+		p, err := ReadPresets(bytes.NewReader(body))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		l[name] = p
+	}
+	return l, nil
+}
+
+// WriteTo writes l as indented JSON in a stable order.
+func (l Library) WriteTo(w io.Writer) (int64, error) {
+	raw := map[string]json.RawMessage{}
+	for name, p := range l {
+		var b bytes.Buffer
+		if _, err := p.WriteTo(&b); err != nil {
+			return 0, err
+		}
+		raw[name] = b.Bytes()
+	}
+	b, err := json.MarshalIndent(raw, "", "  ")
+	if err != nil {
+		return 0, err
+	}
+	n, err := w.Write(append(b, '\n'))
+	return int64(n), err
+}
+
+// Merge overwrites the entries of l[prior] that p covers and keeps the
+// others.
+func (l Library) Merge(prior string, p Presets) {
+	if l[prior] == nil {
+		l[prior] = Presets{}
+	}
+	for m, tasks := range p {
+		for t, steps := range tasks {
+			for n, v := range steps {
+				l[prior].Set(m, t, n, v)
+			}
+		}
+	}
+}
+
 // presetsFile is written by `conjure sweep` (docs/EVALUATION.md says how
 // it was run and why these values won).
 //
@@ -57,12 +119,12 @@ var presetsFile []byte
 
 // shipped are the presets in presetsFile; a malformed file fails every
 // test of this package, so it never ships.
-var shipped = func() Presets {
-	p, err := ReadPresets(bytes.NewReader(presetsFile))
+var shipped = func() Library {
+	l, err := ReadLibrary(bytes.NewReader(presetsFile))
 	if err != nil {
 		panic(fmt.Sprintf("restore: embedded presets.json: %v", err))
 	}
-	return p
+	return l
 }()
 
 // fallback is the paper's only documented setting (w = 15, λ = 0, τ₀ = 0.4;
@@ -165,14 +227,16 @@ func (p Presets) Get(m sampler.Method, t Key, n int) Preset {
 func abs(n int) int { return max(n, -n) }
 
 // Options returns the sampler options for task t with method m, n steps and
-// measurement noise sigmaY, from the shipped presets.
-func Options(t Task, m sampler.Method, n int, sigmaY float64) sampler.Options {
-	p := shipped.Get(m, KeyFor(t, sigmaY), n)
+// measurement noise sigmaY, from the shipped presets of the prior.
+func Options(prior string, t Task, m sampler.Method, n int, sigmaY float64) sampler.Options {
+	p := shipped[prior].Get(m, KeyFor(t, sigmaY), n)
 	o := sampler.DefaultOptions(m)
 	o.Steps, o.W, o.Lambda, o.Tau0 = n, p.W, p.Lambda, p.Tau0
 	return o
 }
 
-// PresetFor returns the shipped preset of method m on task t (noiseless)
-// at n steps.
-func PresetFor(m sampler.Method, t Task, n int) Preset { return shipped.Get(m, Key(t), n) }
+// PresetFor returns the prior's shipped preset of method m on task t
+// (noiseless) at n steps.
+func PresetFor(prior string, m sampler.Method, t Task, n int) Preset {
+	return shipped[prior].Get(m, Key(t), n)
+}

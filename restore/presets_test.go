@@ -64,16 +64,47 @@ func TestReadPresetsRejectsBadFiles(t *testing.T) {
 // The shipped presets are valid sampler settings for every task, method and
 // step count they name.
 func TestShippedPresetsValidate(t *testing.T) {
-	for m, tasks := range shipped {
-		for task, steps := range tasks {
-			for n := range steps {
-				o := sampler.DefaultOptions(m)
-				p := shipped.Get(m, task, n)
-				o.W, o.Lambda, o.Tau0 = p.W, p.Lambda, p.Tau0
-				if _, err := o.Validate(); err != nil {
-					t.Errorf("%s %s %d steps: %v", m, task, n, err)
+	if shipped[PriorFace] == nil {
+		t.Fatalf("presets.json has no %s presets", PriorFace)
+	}
+	for prior, presets := range shipped {
+		for m, tasks := range presets {
+			for task, steps := range tasks {
+				for n := range steps {
+					o := sampler.DefaultOptions(m)
+					p := presets.Get(m, task, n)
+					o.W, o.Lambda, o.Tau0 = p.W, p.Lambda, p.Tau0
+					if _, err := o.Validate(); err != nil {
+						t.Errorf("%s %s %s %d steps: %v", prior, m, task, n, err)
+					}
 				}
 			}
 		}
+	}
+}
+
+// A library survives a write and read; Merge overwrites only what it
+// covers; unknown priors are refused.
+func TestLibrary(t *testing.T) {
+	a, b := Preset{W: 3, Lambda: 0.25, Tau0: 0.6}, Preset{W: 7.5, Tau0: 0.2}
+	l := Library{}
+	l.Merge(PriorPhoto, Presets{sampler.CPiGDM: {Key(SR2): {5: a, 10: a}}})
+	l.Merge(PriorPhoto, Presets{sampler.CPiGDM: {Key(SR2): {10: b}}})
+	var buf bytes.Buffer
+	if _, err := l.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadLibrary(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := got[PriorPhoto].Get(sampler.CPiGDM, Key(SR2), 5); p != a {
+		t.Errorf("5 steps: %+v, want %+v", p, a)
+	}
+	if p := got[PriorPhoto].Get(sampler.CPiGDM, Key(SR2), 10); p != b {
+		t.Errorf("10 steps: %+v, want %+v", p, b)
+	}
+	if _, err := ReadLibrary(strings.NewReader(`{"faces": {}}`)); err == nil {
+		t.Error("accepted an unknown prior")
 	}
 }

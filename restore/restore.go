@@ -1,8 +1,12 @@
-// Package restore names the restoration tasks people ask for — 4×
-// super-resolution, inpainting, deblurring, colourisation — and turns each
-// into a degradation operator, a measurement and the sampler settings to use:
-// the one place the command line, the web worker and the evaluation agree on
-// what a task means.
+// Package restore names the restoration tasks people ask for — 4× and 2×
+// super-resolution, inpainting, deblurring, denoising, colourisation — and
+// turns each into a degradation operator, a measurement and the sampler
+// settings to use: the one place the command line, the web worker and the
+// evaluation agree on what a task means.
+//
+// Two framings: a whole photo at its own size (Photo, for a local prior run
+// on tiles), and the fixed R×R frame of a model trained on aligned crops
+// such as faces (Operator, ObservedSide).
 package restore
 
 import (
@@ -19,14 +23,16 @@ type Task string
 // The tasks.
 const (
 	SR4     Task = "sr4"     // 4× super-resolution, antialiased bicubic degradation
+	SR2     Task = "sr2"     // 2× super-resolution, antialiased bicubic degradation
 	SR4Box  Task = "sr4box"  // 4× super-resolution, 4×4 box-average degradation
 	Inpaint Task = "inpaint" // fill the pixels a keep-mask marks as missing
 	Deblur  Task = "deblur"  // Gaussian blur, σ = BlurSigma pixels
+	Denoise Task = "denoise" // H = I with measurement noise σ_y
 	Gray    Task = "gray"    // colourise a grayscale (channel-mean) image
 )
 
 // Tasks lists every Task.
-var Tasks = []Task{SR4, SR4Box, Inpaint, Deblur, Gray}
+var Tasks = []Task{SR4, SR2, SR4Box, Inpaint, Deblur, Denoise, Gray}
 
 // The deblurring task's Gaussian kernel, in pixels at the model's
 // resolution (about the σ = 3 px of the paper's 256 px images, scaled to
@@ -48,21 +54,16 @@ func ParseTask(s string) (Task, error) {
 }
 
 // ObservedSide returns the side of the image a person supplies for task t
-// when the model works at resolution r: r/4 for super-resolution, r otherwise.
-func ObservedSide(t Task, r int) int {
-	if t == SR4 || t == SR4Box {
-		return r / 4
-	}
-	return r
-}
+// when the model works at resolution r: r/Factor(t).
+func ObservedSide(t Task, r int) int { return r / Factor(t) }
 
 // Operator returns the degradation of task t on Channels×r×r images. keep is
 // the inpainting keep-mask (r·r entries, true = keep) and is ignored by the
 // other tasks.
 func Operator(t Task, r int, keep []bool) (operator.Operator, error) {
 	switch t {
-	case SR4:
-		return operator.NewBicubicSR(Channels, r, r, 4)
+	case SR4, SR2:
+		return operator.NewBicubicSR(Channels, r, r, Factor(t))
 	case SR4Box:
 		return operator.NewBoxSR(Channels, r, r, 4)
 	case Inpaint:
@@ -81,6 +82,8 @@ func Operator(t Task, r int, keep []bool) (operator.Operator, error) {
 		return operator.NewBlur(Channels, r, r, k, operator.DefaultBlurThreshold)
 	case Gray:
 		return operator.NewGray(Channels, r, r)
+	case Denoise:
+		return operator.NewIdentity(Channels, r, r)
 	}
 	return nil, fmt.Errorf("unknown task %q", t)
 }
@@ -96,19 +99,6 @@ func Measurement(op operator.Operator, img []float64) []float64 {
 	y := make([]float64, op.Out())
 	op.Forward(y, img)
 	return y
-}
-
-// CenterBox returns an r×r keep-mask whose centred square hole covers a
-// quarter of the area.
-func CenterBox(r int) []bool {
-	keep := make([]bool, r*r)
-	lo, hi := r/4, r-r/4
-	for i := range r {
-		for j := range r {
-			keep[i*r+j] = i < lo || i >= hi || j < lo || j >= hi
-		}
-	}
-	return keep
 }
 
 // Run restores y with the backend b and returns x_N (unclipped, planar).

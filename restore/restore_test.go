@@ -13,7 +13,7 @@ func TestOperatorsAndMeasurements(t *testing.T) {
 		img[i] = r.Float64()*2 - 1
 	}
 	for _, task := range Tasks {
-		op, err := Operator(task, res, CenterBox(res))
+		op, err := Operator(task, res, CentreHole(res, res))
 		if err != nil {
 			t.Fatalf("%s: %v", task, err)
 		}
@@ -47,10 +47,10 @@ func TestOperatorsAndMeasurements(t *testing.T) {
 	}
 }
 
-func TestCenterBoxArea(t *testing.T) {
+func TestCentreHoleArea(t *testing.T) {
 	for _, res := range []int{16, 64} {
 		holes := 0
-		for _, k := range CenterBox(res) {
+		for _, k := range CentreHole(res, res) {
 			if !k {
 				holes++
 			}

@@ -14,10 +14,11 @@ import (
 	"math"
 )
 
-// DefaultOverlap is the least overlap of neighbouring tiles, in pixels: wide
-// enough for a smooth blend over the band where neighbours disagree most
-// (each tile's zero padding), a quarter of a 64-pixel tile.
-const DefaultOverlap = 16
+// DefaultOverlap returns the least overlap of neighbouring size×size
+// tiles: a quarter of the side (16 px for 64-pixel tiles), wide enough for
+// a smooth blend over the band where neighbours disagree most (each tile's
+// zero padding) at 1.8× the pixels of the image.
+func DefaultOverlap(size int) int { return size / 4 }
 
 // MinSide is the smallest image side Grid accepts: below it the tile would
 // be mostly reflected padding.

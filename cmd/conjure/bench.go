@@ -13,6 +13,7 @@ import (
 
 	"conjure/gpu"
 	"conjure/model"
+	"conjure/models"
 	"conjure/restore"
 	"conjure/sampler"
 )
@@ -46,7 +47,7 @@ func parseBench(args []string, stderr io.Writer) (*benchFlags, error) {
 	fs.IntVar(&f.steps, "steps", 5, "sampler steps of a timed restore")
 	fs.IntVar(&f.repeat, "repeat", 3, "runs of each kernel and restore")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object instead of tables")
-	fs.StringVar(&f.model, "model", "", "weight `FILE` (default: the shipped model)")
+	fs.StringVar(&f.model, "model", models.Default, "`MODEL`: photo, face64 or a weight file")
 	if err := parse(fs, args); err != nil {
 		return nil, err
 	}
@@ -109,7 +110,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m, err := loadModel(f.model)
+	m, err := models.Load(f.model)
 	if err != nil {
 		return err
 	}
@@ -140,7 +141,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 			}
 			b = newCPUBackend(m)
 		}
-		if err := benchRestores(r, backend, b, m.Config().Resolution, f); err != nil {
+		if err := benchRestores(r, backend, b, models.Prior(m), m.Config().Resolution, f); err != nil {
 			return err
 		}
 	}
@@ -268,7 +269,7 @@ func cmpFloat(a, b float64) int {
 }
 
 // benchRestores times whole sr4 restorations with each method on b.
-func benchRestores(r *benchReport, backend string, b sampler.Backend, res int, f *benchFlags) error {
+func benchRestores(r *benchReport, backend string, b sampler.Backend, prior string, res int, f *benchFlags) error {
 	op, err := restore.Operator(restore.SR4, res, nil)
 	if err != nil {
 		return err
@@ -281,7 +282,7 @@ func benchRestores(r *benchReport, backend string, b sampler.Backend, res int, f
 	y := make([]float64, op.Out())
 	op.Forward(y, x0)
 	for _, meth := range benchMethods {
-		o := restore.Options(restore.SR4, meth, f.steps, 0)
+		o := restore.Options(prior, restore.SR4, meth, f.steps, 0)
 		best := time.Duration(1<<63 - 1)
 		// The first run is a warm-up: it creates the bind groups and
 		// scratch buffers every later run reuses.

@@ -15,10 +15,17 @@ import (
 // and returns its path.
 func writeTinyModel(t *testing.T) string {
 	t.Helper()
-	f, err := model.NewRandom(model.Config{
+	return writeModel(t, model.Config{
 		Resolution: 16, InChannels: 3, Channels: 6, Mult: []int{1, 2}, ResBlocks: 1,
 		AttnResolutions: []int{8}, Groups: 2, Heads: 2, TimeScale: 1000,
-	}, 1)
+	})
+}
+
+// writeModel writes an int8 model of cfg with seeded random weights to a
+// temporary file and returns its path.
+func writeModel(t *testing.T, cfg model.Config) string {
+	t.Helper()
+	f, err := model.NewRandom(cfg, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

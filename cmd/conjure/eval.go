@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"conjure/cpu"
 	"conjure/eval"
 	"conjure/imaging"
 	"conjure/model"
@@ -23,7 +24,7 @@ import (
 // counts, seed, model and backend.
 type evalFlags struct {
 	data, tasks, steps, backend, model *string
-	limit, skip, jobs                  *int
+	limit, skip, jobs, maxSide, work   *int
 	seed                               *uint64
 }
 
@@ -36,8 +37,10 @@ func addEvalFlags(fs *flag.FlagSet) *evalFlags {
 		skip:    fs.Int("skip", 0, "skip the first N images (a sweep tunes on others than a report measures)"),
 		seed:    fs.Uint64("seed", 0, "seed of masks, measurement noise and initial noise"),
 		backend: fs.String("backend", "cpu", "where to run: cpu or gpu"),
-		model:   fs.String("model", "", "weight `FILE` (default: the shipped model)"),
+		model:   fs.String("model", models.Default, "`MODEL`: photo, face64 or a weight file; photo evaluates whole photos at their own size, face64 framed 64×64 faces"),
 		jobs:    fs.Int("jobs", 0, "restorations at once on the CPU backend (0: one per core; the GPU backend runs one)"),
+		maxSide: fs.Int("max-side", 0, "whole photos: centre-crop (never resize) larger sides to this many pixels (0: whole)"),
+		work:    fs.Int("work", restore.DefaultWork, "whole photos: working side of inpainting's window and colourisation"),
 	}
 }
 
@@ -62,18 +65,45 @@ func (f *evalFlags) config(stderr io.Writer) (eval.Config, *model.Model, func(),
 		}
 		cfg.Steps = append(cfg.Steps, n)
 	}
-	m, err := loadModel(*f.model)
+	m, err := models.Load(*f.model)
 	if err != nil {
 		return cfg, nil, nil, err
 	}
 	cfg.Res = m.Config().Resolution
-	if cfg.Images, err = eval.LoadImages(*f.data, cfg.Res, *f.skip, *f.limit); err != nil {
+	cfg.Photo = models.Prior(m) == restore.PriorPhoto
+	if cfg.Photo {
+		cfg.Images, err = eval.LoadPhotos(*f.data, *f.maxSide, *f.skip, *f.limit)
+	} else {
+		cfg.Images, err = eval.LoadImages(*f.data, cfg.Res, *f.skip, *f.limit)
+	}
+	if err != nil {
 		return cfg, nil, nil, err
 	}
+	if *f.work < restore.MinSide {
+		return cfg, nil, nil, fmt.Errorf("--work %d: need at least %d", *f.work, restore.MinSide)
+	}
+	cfg.Work = *f.work
 	closeBackend := func() {}
 	switch {
 	case *f.jobs < 0:
 		return cfg, nil, nil, fmt.Errorf("--jobs %d: want 0 (one per core) or more", *f.jobs)
+	case cfg.Photo && *f.backend != "cpu":
+		return cfg, nil, nil, fmt.Errorf("--backend %s: whole photos are evaluated on the CPU backend only so far; use --backend cpu", *f.backend)
+	case cfg.Photo:
+		cfg.Jobs = *f.jobs
+		if cfg.Jobs == 0 {
+			cfg.Jobs = runtime.NumCPU()
+		}
+		// Jobs run images in parallel, so each tiled network uses one
+		// worker per job, the cores shared out between jobs.
+		workers := max(1, runtime.NumCPU()/cfg.Jobs)
+		cfg.PhotoBackend = func(h, w int) (sampler.Backend, error) {
+			net, err := tiledNet(m, h, w, workers, nil)
+			if err != nil {
+				return nil, err
+			}
+			return cpu.New(net), nil
+		}
 	case *f.backend == "cpu":
 		// Each job gets a network runner of its own (a few MB of
 		// activations); they share the weights.
@@ -103,8 +133,8 @@ func (f *evalFlags) config(stderr io.Writer) (eval.Config, *model.Model, func(),
 // header describes the run for a report.
 func (f *evalFlags) header(cmd string, args []string, images int) eval.Header {
 	name := *f.model
-	if name == "" {
-		name = "models/" + models.DefaultName + " (shipped)"
+	if _, shipped := models.Bytes(name); shipped {
+		name = "models/" + models.FileName(name) + " (shipped)"
 	}
 	quoted := make([]string, len(args))
 	for i, a := range args {
@@ -145,14 +175,15 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		}
 		meths = append(meths, m)
 	}
-	cfg, _, closeBackend, err := ef.config(stderr)
+	cfg, m, closeBackend, err := ef.config(stderr)
 	if err != nil {
 		return err
 	}
 	defer closeBackend()
 	cfg.Methods = meths
+	prior := models.Prior(m)
 	cfg.Options = func(t eval.Task, meth sampler.Method, n int) sampler.Options {
-		return restore.Options(t.Base, meth, n, t.SigmaY)
+		return restore.Options(prior, t.Base, meth, n, t.SigmaY)
 	}
 	var rows []*eval.Row
 	if err := guard(func() (err error) { rows, err = eval.Run(cfg, *keep); return err }); err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"conjure/eval"
+	"conjure/imaging"
 	"conjure/restore"
 	"conjure/sampler"
 )
@@ -43,8 +44,9 @@ func TestEvalAndSweepCommands(t *testing.T) {
 	}
 
 	presets := filepath.Join(t.TempDir(), "presets.json")
-	keep := restore.Presets{}
-	keep.Set(sampler.CPiGDM, restore.Key(restore.Gray), 5, restore.Preset{W: 2, Tau0: 0.5})
+	keep := restore.Library{}
+	keep.Merge(restore.PriorFace, restore.Presets{sampler.CPiGDM: {restore.Key(restore.Gray): {5: {W: 2, Tau0: 0.5}}}})
+	keep.Merge(restore.PriorPhoto, restore.Presets{sampler.CPiGDM: {restore.Key(restore.SR4): {1: {W: 9, Tau0: 0.9}}}})
 	f, _ := os.Create(presets)
 	keep.WriteTo(f)
 	f.Close()
@@ -57,21 +59,27 @@ func TestEvalAndSweepCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	merged, err := restore.ReadPresets(f)
+	lib, err := restore.ReadLibrary(f)
 	f.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
+	merged := lib[restore.PriorFace]
 	if p := merged.Get(sampler.CPiGDM, restore.Key(restore.Gray), 5); p != (restore.Preset{W: 2, Tau0: 0.5}) {
 		t.Errorf("merge lost the gray preset: %+v", p)
 	}
 	if p := merged.Get(sampler.CPiGDM, restore.Key(restore.SR4), 1); (p.W != 1 && p.W != 4) || p.Tau0 != 0.3 {
 		t.Errorf("merged sr4 preset %+v is not a swept point", p)
 	}
+	if p := lib[restore.PriorPhoto].Get(sampler.CPiGDM, restore.Key(restore.SR4), 1); p != (restore.Preset{W: 9, Tau0: 0.9}) {
+		t.Errorf("a face-model sweep changed the photo presets: %+v", p)
+	}
 	got, _ = os.ReadFile(doc)
 	if !strings.Contains(string(got), "### sr4, cpigdm, 1 steps") {
 		t.Errorf("sweep not spliced:\n%s", got)
 	}
+
+	testPhotoEval(t)
 
 	for _, bad := range [][]string{
 		{"sweep", "--data", data, "--out", out, "--w", "x"},
@@ -153,5 +161,54 @@ func TestShellQuote(t *testing.T) {
 	}
 	if shellQuote("--limit") != "--limit" || shellQuote("0.1,0.4") != "0.1,0.4" {
 		t.Error("plain words should stay unquoted")
+	}
+}
+
+// testPhotoEval runs eval and sweep on whole photos with a local model:
+// every whole-photo task, full-size montages of 1:1 crops, and the sweep's
+// presets filed under the photo prior.
+func testPhotoEval(t *testing.T) {
+	mdl := writeModel(t, localTiny)
+	data := t.TempDir()
+	for _, n := range []string{"a.png", "b.png"} {
+		writePNG(t, data, n, 64+len(n), 66, false)
+	}
+	out := t.TempDir()
+	code, _, stderr := runCLI(t, "eval", "--model", mdl, "--data", data, "--tasks", "sr4,sr2,inpaint-free,deblur,denoise,gray",
+		"--methods", "cpigdm,ddnm,pinv,bicubic", "--steps", "1", "--work", "32", "--keep", "1", "--out", out)
+	if code != 0 {
+		t.Fatalf("photo eval: exit %d: %s", code, stderr)
+	}
+	report, _ := os.ReadFile(filepath.Join(out, "report.md"))
+	for _, want := range []string{"## sr4\n", "## sr2\n", "## inpaint-free\n", "## denoise\n", "## gray\n", "bicubic"} {
+		if !strings.Contains(string(report), want) {
+			t.Errorf("photo report lacks %q:\n%s", want, report)
+		}
+	}
+	img, err := imaging.Open(filepath.Join(out, "sr4.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One image kept: observation, cpigdm, ddnm, pinv, bicubic, truth; 64×64 crops of a 64×64 SR output.
+	if b := img.Bounds(); b.Dx() != 6*64 || b.Dy() != 64 {
+		t.Errorf("sr4 montage is %v, want 384×64", b)
+	}
+	presets := filepath.Join(t.TempDir(), "presets.json")
+	if err := os.WriteFile(presets, []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runCLI(t, "sweep", "--model", mdl, "--data", data, "--limit", "1", "--tasks", "sr2", "--steps", "1",
+		"--w", "1,4", "--tau0", "0.3", "--out", t.TempDir(), "--presets", presets)
+	if code != 0 {
+		t.Fatalf("photo sweep: exit %d: %s", code, stderr)
+	}
+	f, _ := os.Open(presets)
+	lib, err := restore.ReadLibrary(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := lib[restore.PriorPhoto].Get(sampler.CPiGDM, restore.Key(restore.SR2), 1); p.Tau0 != 0.3 || lib[restore.PriorFace] != nil {
+		t.Errorf("photo sweep presets: %+v", lib)
 	}
 }

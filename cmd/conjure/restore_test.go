@@ -32,8 +32,13 @@ func writePNG(t *testing.T, dir, name string, w, h int, mask bool) string {
 			img.SetNRGBA(x, y, c)
 		}
 	}
-	p := filepath.Join(dir, name)
-	f, err := os.Create(p)
+	return savePNG(t, filepath.Join(dir, name), img)
+}
+
+// savePNG writes img to path and returns the path.
+func savePNG(t *testing.T, path string, img image.Image) string {
+	t.Helper()
+	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +46,7 @@ func writePNG(t *testing.T, dir, name string, w, h int, mask bool) string {
 	if err := png.Encode(f, img); err != nil {
 		t.Fatal(err)
 	}
-	return p
+	return path
 }
 
 func TestRestoreRejectsBadInput(t *testing.T) {
@@ -80,14 +85,15 @@ func TestRestoreRejectsBadInput(t *testing.T) {
 	}
 }
 
-// The shipped model end to end on the CPU: a 1-step simulated 4× SR of a
-// non-square image (which must be cropped, with a notice) prints metrics and
-// writes an R×R PNG; an observation-mode inpainting run honours the mask.
+// The shipped face model end to end on the CPU: a 1-step simulated 4× SR of
+// a non-square image (which must be cropped, with a notice) prints metrics
+// and writes an R×R PNG; an observation-mode inpainting run honours the
+// mask.
 func TestRestoreEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	photo := writePNG(t, dir, "photo.png", 80, 70, false)
 	out := filepath.Join(dir, "out.png")
-	code, stdout, stderr := runCLI(t, "restore", "--task", "sr4", "--simulate", "--steps", "1", "--input", photo, "--out", out)
+	code, stdout, stderr := runCLI(t, "restore", "--model", "face64", "--task", "sr4", "--simulate", "--steps", "1", "--input", photo, "--out", out)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -116,7 +122,7 @@ func TestRestoreEndToEnd(t *testing.T) {
 	face := writePNG(t, dir, "face.png", 64, 64, false)
 	mask := writePNG(t, dir, "mask.png", 64, 64, true)
 	out2 := filepath.Join(dir, "inpainted.png")
-	if code, _, stderr := runCLI(t, "restore", "--task", "inpaint", "--method", "ddnm", "--steps", "1", "--input", face, "--mask", mask, "--out", out2); code != 0 {
+	if code, _, stderr := runCLI(t, "restore", "--model", "face64", "--task", "inpaint", "--method", "ddnm", "--steps", "1", "--input", face, "--mask", mask, "--out", out2); code != 0 {
 		t.Fatalf("inpaint: exit %d: %s", code, stderr)
 	}
 	got, err := imaging.Open(out2)
@@ -158,7 +164,7 @@ func TestRestoreGPUMatchesCPU(t *testing.T) {
 	outs := map[string]string{}
 	for _, backend := range []string{"cpu", "gpu"} {
 		out := filepath.Join(dir, backend+".png")
-		code, _, stderr := runCLI(t, "restore", "--task", "sr4", "--simulate", "--steps", "1", "--backend", backend, "--input", face, "--out", out)
+		code, _, stderr := runCLI(t, "restore", "--model", "face64", "--task", "sr4", "--simulate", "--steps", "1", "--backend", backend, "--input", face, "--out", out)
 		if code != 0 {
 			if backend == "gpu" && strings.Contains(stderr, "no WebGPU adapter") && os.Getenv("CI") != "true" {
 				t.Skip("no WebGPU adapter here (CI installs lavapipe): " + stderr)

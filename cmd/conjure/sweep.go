@@ -17,6 +17,7 @@ import (
 
 	"conjure/eval"
 	"conjure/model"
+	"conjure/models"
 	"conjure/restore"
 	"conjure/sampler"
 )
@@ -70,34 +71,30 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFile(filepath.Join(*rf.out, "presets.json"), func(w io.Writer) error { _, err := chosen.WriteTo(w); return err }); err != nil {
+	prior := models.Prior(m)
+	mine := restore.Library{prior: chosen}
+	if err := writeFile(filepath.Join(*rf.out, "presets.json"), func(w io.Writer) error { _, err := mine.WriteTo(w); return err }); err != nil {
 		return err
 	}
 	if *presetsPath == "" {
 		return nil
 	}
-	return mergePresets(*presetsPath, chosen)
+	return mergePresets(*presetsPath, prior, chosen)
 }
 
 // mergePresets overwrites the entries of the presets file at path that
-// chosen covers and keeps the others.
-func mergePresets(path string, chosen restore.Presets) error {
+// chosen covers for the prior and keeps the others.
+func mergePresets(path, prior string, chosen restore.Presets) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("--presets: %w", err)
 	}
-	all, err := restore.ReadPresets(f)
+	all, err := restore.ReadLibrary(f)
 	f.Close()
 	if err != nil {
 		return fmt.Errorf("--presets %s: %w", path, err)
 	}
-	for m, tasks := range chosen {
-		for t, steps := range tasks {
-			for n, p := range steps {
-				all.Set(m, t, n, p)
-			}
-		}
-	}
+	all.Merge(prior, chosen)
 	return writeFile(path, func(w io.Writer) error { _, err := all.WriteTo(w); return err })
 }
 

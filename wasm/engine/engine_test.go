@@ -16,7 +16,7 @@ import (
 // cpuEngine returns an Engine on the CPU with the shipped model.
 func cpuEngine(t *testing.T) *Engine {
 	t.Helper()
-	e, err := Load(models.DefaultBytes(), false)
+	e, err := Load(face64(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func gradient(w, h int) *image.NRGBA {
 func TestInfo(t *testing.T) {
 	e := cpuEngine(t)
 	in := e.Info()
-	if in.Backend != CPU || in.Resolution != 64 || in.Bytes != len(models.DefaultBytes()) || in.Notice == "" {
+	if in.Backend != CPU || in.Resolution != 64 || in.Bytes != len(face64()) || in.Notice == "" {
 		t.Errorf("Info() = %+v, want the CPU, resolution 64, the file's size and a notice", in)
 	}
 }
@@ -79,7 +79,7 @@ func TestRestoreMatchesCLIPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, err := restore.Run(cpuEngine(t).b, op, restore.Measurement(op, obs), 0, restore.Options(restore.SR4, sampler.CPiGDM, steps, 0), seed, nil)
+	x, err := restore.Run(cpuEngine(t).b, op, restore.Measurement(op, obs), 0, restore.Options(restore.PriorFace, restore.SR4, sampler.CPiGDM, steps, 0), seed, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,12 +93,12 @@ func TestRestoreMatchesCLIPath(t *testing.T) {
 }
 
 // TestFittedMask checks that a mask of another size than R×R is fitted like
-// the input: a centre box drawn at 128×128 becomes restore.CenterBox(64).
+// the input: a centre box drawn at 128×128 becomes restore.CentreHole(64, 64).
 func TestFittedMask(t *testing.T) {
 	e := cpuEngine(t)
 	const side = 128
 	mask := image.NewNRGBA(image.Rect(0, 0, side, side))
-	for i, k := range restore.CenterBox(side) {
+	for i, k := range restore.CentreHole(side, side) {
 		v := uint8(0)
 		if k {
 			v = 255
@@ -109,10 +109,10 @@ func TestFittedMask(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := restore.CenterBox(64)
+	want := restore.CentreHole(64, 64)
 	for i := range want {
 		if keep[i] != want[i] {
-			t.Fatalf("fitted mask differs from CenterBox(64) at pixel (%d, %d)", i/64, i%64)
+			t.Fatalf("fitted mask differs from CentreHole(64, 64) at pixel (%d, %d)", i/64, i%64)
 		}
 	}
 	if !resized {
@@ -145,4 +145,10 @@ func TestRestoreErrors(t *testing.T) {
 			t.Errorf("%s: err = %v, want one containing %q", c.name, err, c.want)
 		}
 	}
+}
+
+// face64 is the framed face model the page ships.
+func face64() []byte {
+	b, _ := models.Bytes(models.Face64)
+	return b
 }

@@ -87,7 +87,7 @@ func (e *Engine) check(r Request) (restore.Task, sampler.Options, error) {
 	if r.Steps < 1 || r.Steps > MaxSteps {
 		return "", sampler.Options{}, fmt.Errorf("steps %d: use 1 to %d (5 is the default)", r.Steps, MaxSteps)
 	}
-	o := restore.Options(task, m, r.Steps, 0)
+	o := restore.Options(restore.PriorFace, task, m, r.Steps, 0)
 	if _, err := o.Validate(); err != nil {
 		return "", sampler.Options{}, err
 	}
