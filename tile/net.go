@@ -23,6 +23,12 @@ type Options struct {
 	// Workers is the number of tiles evaluated at once, each by its own
 	// network (default: GOMAXPROCS). The result does not depend on it.
 	Workers int
+	// Keep is the most tiles whose activations VJP may reuse from Eps,
+	// each holding a network of its own (default: Workers). An image of no
+	// more tiles gets one network per tile and VJP costs one backward pass
+	// per tile; a larger one recomputes each tile's forward pass, in the
+	// memory of Workers networks. The result does not depend on it.
+	Keep int
 	// Progress, if set, is called on the caller's goroutine as tiles of an
 	// Eps or VJP pass finish, with the tiles done in this pass and its
 	// total.
@@ -33,7 +39,7 @@ type Options struct {
 // tiles of a Grid. It implements cpu.Network. It is not safe for concurrent
 // use.
 //
-// When there are no more tiles than workers every tile keeps its own
+// When there are no more tiles than Options.Keep every tile keeps its own
 // network, and VJP reuses the activations of Eps; otherwise VJP evaluates
 // each tile's forward pass again before its backward pass, so memory stays
 // that of Workers networks whatever the image size.
@@ -53,7 +59,8 @@ type Net struct {
 }
 
 // New returns the tiled ε for c-channel images on grid. newNet makes one
-// fixed-size network per worker; each must have Dim() = c·Size·Size.
+// fixed-size network per worker, or per tile when activations are kept;
+// each must have Dim() = c·Size·Size.
 func New(grid *Grid, c int, newNet func() Network, o Options) (*Net, error) {
 	workers := o.Workers
 	if workers <= 0 {
@@ -61,14 +68,20 @@ func New(grid *Grid, c int, newNet func() Network, o Options) (*Net, error) {
 	}
 	workers = min(workers, grid.Tiles())
 	n := &Net{grid: grid, c: c, size: grid.Size, progress: o.Progress,
-		x: make([]float64, c*grid.H*grid.W), resident: grid.Tiles() <= workers}
+		x: make([]float64, c*grid.H*grid.W), resident: grid.Tiles() <= max(workers, o.Keep)}
+	nets := workers
+	if n.resident {
+		nets = grid.Tiles()
+	}
 	dim := c * grid.Size * grid.Size
-	for range workers {
+	for range nets {
 		net := newNet()
 		if net.Dim() != dim {
 			return nil, fmt.Errorf("tile: network has Dim %d, want %d (%d channels of %d×%d tiles)", net.Dim(), dim, c, grid.Size, grid.Size)
 		}
 		n.nets = append(n.nets, net)
+	}
+	for range workers {
 		n.in = append(n.in, make([]float64, dim))
 		n.out = append(n.out, make([]float64, dim))
 		n.wv = append(n.wv, make([]float64, dim))
@@ -135,7 +148,7 @@ func (n *Net) netFor(w, k int) int {
 // order.
 func (n *Net) pass(dst []float64, tile func(w, k int, res []float64)) {
 	clear(dst)
-	total, workers := n.grid.Tiles(), len(n.nets)
+	total, workers := n.grid.Tiles(), len(n.in)
 	for start := 0; start < total; start += len(n.slots) {
 		end := min(start+len(n.slots), total)
 		var wg sync.WaitGroup

@@ -214,8 +214,9 @@ func TestRealNetwork(t *testing.T) {
 		t.Fatal(err)
 	}
 	var results [][]float64
-	for _, workers := range []int{1, 3, 64} {
-		n, err := New(g, 3, newNet, Options{Workers: workers})
+	for _, o := range []Options{{Workers: 1}, {Workers: 3}, {Workers: 64}, {Workers: 1, Keep: 6}} {
+		workers := o.Workers
+		n, err := New(g, 3, newNet, o)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -241,6 +241,11 @@ func photoBackend(name string, m *model.Model, prob *restore.Problem, bar *tileP
 	return cpu.New(net), func() {}, nil
 }
 
+// keepTiles is the most tiles whose activations the CPU keeps between ε
+// and its VJP, which saves a third of a C-ΠGDM step: about 2.3 GB with the
+// photo model (48 MB a tile), enough for a 400×300 image.
+const keepTiles = 48
+
 // tiledNet returns m's CPU network over the tiles of an h×w image, with
 // workers tiles at a time (0: one per core).
 func tiledNet(m *model.Model, h, w, workers int, progress func(done, total int)) (*tile.Net, error) {
@@ -248,7 +253,8 @@ func tiledNet(m *model.Model, h, w, workers int, progress func(done, total int))
 	if err != nil {
 		return nil, err
 	}
-	return tile.New(g, m.Config().InChannels, func() tile.Network { return m.NewRunner() }, tile.Options{Workers: workers, Progress: progress})
+	return tile.New(g, m.Config().InChannels, func() tile.Network { return m.NewRunner() },
+		tile.Options{Workers: workers, Keep: keepTiles, Progress: progress})
 }
 
 // restoreFramed restores the input in the fixed frame of a model with
