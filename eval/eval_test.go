@@ -223,8 +223,9 @@ func TestRunJobsDeterministic(t *testing.T) {
 	}
 	for r := range one {
 		a, b := one[r], many[r]
-		if a.Key != b.Key || !slices.Equal(a.PSNR, b.PSNR) || !slices.Equal(a.SSIM, b.SSIM) || !slices.Equal(a.Consistency, b.Consistency) {
-			t.Errorf("row %d: one job %v %v, three jobs %v %v", r, a.Key, a.PSNR, b.Key, b.PSNR)
+		if a.Key != b.Key || !slices.Equal(a.PSNR, b.PSNR) || !slices.Equal(a.SSIM, b.SSIM) || !slices.Equal(a.Consistency, b.Consistency) ||
+			!slices.Equal(a.HF, b.HF) || a.SWD != b.SWD || !(a.SWD > 0) {
+			t.Errorf("row %d: one job %v %v SWD %g, three jobs %v %v SWD %g", r, a.Key, a.PSNR, a.SWD, b.Key, b.PSNR, b.SWD)
 		}
 		for i := range a.Outputs {
 			if !slices.Equal(a.Outputs[i].X, b.Outputs[i].X) {

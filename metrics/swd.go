@@ -87,6 +87,28 @@ func (p *PatchSet) Add(x []float64, c, h, w int) {
 	}
 }
 
+// Merge appends the patches of q to p: a set built image by image in
+// parallel, one PatchSet per image seeded by its index, merged in image
+// order, does not depend on the order the images finished in. It panics
+// if the sets take a different number of patches per image or their images
+// have different channel counts.
+func (p *PatchSet) Merge(q *PatchSet) {
+	if q.perImage != p.perImage || (p.channels != 0 && q.channels != 0 && q.channels != p.channels) {
+		panic(fmt.Sprintf("metrics: merging a set of %d patches per image and %d channels into one of %d and %d",
+			q.perImage, q.channels, p.perImage, p.channels))
+	}
+	if p.channels == 0 {
+		p.channels = q.channels
+	}
+	for l, d := range q.desc {
+		if l == len(p.desc) {
+			p.desc = append(p.desc, nil)
+		}
+		p.desc[l] = append(p.desc[l], d...)
+	}
+	p.images += q.images
+}
+
 // SWD returns the sliced Wasserstein distance between the patch
 // distributions of a and b at each pyramid level, finest first.
 //

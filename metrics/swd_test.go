@@ -356,3 +356,32 @@ func TestSWDErrorsAndMixedSizes(t *testing.T) {
 		t.Error("0 directions: no error")
 	}
 }
+
+// Sets built per image and merged in order equal the set built in one go
+// when each per-image set has the seed and image count the whole set would
+// have given it, and SWD between them is exactly 0.
+func TestPatchSetMerge(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	whole := NewPatchSet(3, 8, 5)
+	merged := NewPatchSet(3, 8, 5)
+	for i := range 4 {
+		x := make([]float64, 2*40*33)
+		for k := range x {
+			x[k] = 2*rng.Float64() - 1
+		}
+		whole.Add(x, 2, 40, 33)
+		one := NewPatchSet(3, 8, 5)
+		one.images = uint64(i)
+		one.Add(x, 2, 40, 33)
+		merged.Merge(one)
+	}
+	d, err := SWD(whole, merged, 16, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for l, v := range d {
+		if v != 0 || len(whole.desc[l]) != len(merged.desc[l]) {
+			t.Errorf("level %d: SWD %g, %d vs %d values", l, v, len(whole.desc[l]), len(merged.desc[l]))
+		}
+	}
+}
