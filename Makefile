@@ -7,7 +7,7 @@ BIN     := bin
 # Debian packages the test layers need; installed only when missing.
 DEB_PKGS := python3-torch python3-numpy python3-pil mesa-vulkan-drivers libvulkan1 gcc libc6-dev
 
-.PHONY: eval sweep all build test test-go test-fuzz test-train test-worker test-browser browser-deps deps site serve clean
+.PHONY: eval sweep eval-photo sweep-photo all build test test-go test-fuzz test-train test-worker test-browser browser-deps deps site serve clean
 
 all: build
 
@@ -92,9 +92,9 @@ test-worker: site $(WORKER_NPM)
 UTKFACE  ?= ../shared/data/utkface
 VAL      := $(UTKFACE)/utkface-val-000.tar
 EVAL_DOC := docs/EVALUATION.md
-SWEEP    := $(BIN)/conjure sweep --data $(VAL) --skip 200 --limit 3 --presets restore/presets.json --splice $(EVAL_DOC)
+SWEEP    := $(BIN)/conjure sweep --model face64 --data $(VAL) --skip 200 --limit 3 --presets restore/presets.json --splice $(EVAL_DOC)
 TUNED    := sr4,inpaint-box,deblur,gray,sr4box
-EVAL     := $(BIN)/conjure eval --data $(VAL) --splice $(EVAL_DOC)
+EVAL     := $(BIN)/conjure eval --model face64 --data $(VAL) --splice $(EVAL_DOC)
 sweep: build
 	$(SWEEP) --tasks $(TUNED) --methods cpigdm,pigdm --steps 5 --w "15,60,250;2,5" --lambda "-0.3,0,0.3;0" \
 		--tau0 "0.1,0.4,0.7;0.2,0.4,0.7" --out out/sweep5 --region sweep
@@ -119,3 +119,25 @@ eval: build
 
 clean:
 	rm -rf $(BIN)
+
+# The photo model on whole photos (docs/EVALUATION.md, "The photo model"):
+# the photos validation shard at each photo's own resolution, never trained
+# on. `make sweep-photo` tunes the 5-step presets on photos 101–102 (1:1
+# centre crops of at most 128×128, so a sweep fits in about half an hour of
+# the two cores) and files them under "photo" in restore/presets.json;
+# `make eval-photo` measures photos 1–N: every whole-photo task on 192×192
+# crops, then 4× SR of whole photos against bicubic (the model card's bar).
+PHOTOS       ?= ../shared/data/photos
+PHOTO_VAL    := $(PHOTOS)/photos-val-000.tar
+PHOTO_TASKS  := sr4,sr2,inpaint-free,deblur,denoise,gray
+PHOTO_SWEEP  := $(BIN)/conjure sweep --model photo --data $(PHOTO_VAL) --skip 100 --limit 2 --max-side 128 --presets restore/presets.json --splice $(EVAL_DOC)
+PHOTO_EVAL   := $(BIN)/conjure eval --model photo --data $(PHOTO_VAL) --splice $(EVAL_DOC)
+sweep-photo: build
+	$(PHOTO_SWEEP) --tasks $(PHOTO_TASKS) --methods cpigdm,pigdm --steps 5 --w "15,60,250;2,5" \
+		--tau0 "0.05,0.1,0.3;0.2,0.4" --out out/sweep-photo --region photo-sweep
+	$(PHOTO_SWEEP) --tasks $(PHOTO_TASKS) --methods ddnm --steps 5 --w 1 --tau0 0.05,0.1,0.2,0.4 \
+		--out out/sweep-photo-ddnm --region photo-sweep-ddnm
+eval-photo: build
+	$(PHOTO_EVAL) --limit 12 --max-side 192 --tasks $(PHOTO_TASKS) --methods cpigdm,pigdm,ddnm,pinv,bicubic --steps 5 \
+		--out out/eval-photo --region photo-eval
+	$(PHOTO_EVAL) --limit 24 --tasks sr4 --methods cpigdm,pinv,bicubic --steps 5 --keep 3 --out out/eval-photo-card --region photo-card

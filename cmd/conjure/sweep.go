@@ -107,6 +107,9 @@ type sweepRun struct {
 	Limit  int      `json:"limit"`
 	Seed   uint64   `json:"seed"`
 	Images []string `json:"images"`
+	// Whole photos only: the crop and the working side change every trial.
+	MaxSide int `json:"max_side,omitempty"`
+	Work    int `json:"work,omitempty"`
 }
 
 // trialsFile is trials.json: every trial a sweep in this folder has run.
@@ -124,6 +127,9 @@ func openTrials(path string, ef *evalFlags, cfg eval.Config, m *model.Model) (*e
 		return nil, err
 	}
 	file := trialsFile{Run: sweepRun{Model: hex.EncodeToString(h.Sum(nil)), Data: *ef.data, Skip: *ef.skip, Limit: *ef.limit, Seed: *ef.seed}}
+	if cfg.Photo {
+		file.Run.MaxSide, file.Run.Work = *ef.maxSide, cfg.Work
+	}
 	for _, img := range cfg.Images {
 		file.Run.Images = append(file.Run.Images, img.Name)
 	}
