@@ -163,8 +163,9 @@ class Run:
         torch._foreach_add_(ema_p, [p.detach() for p in self.model.parameters()], alpha=1 - d)
 
 
-def loss_fn(model, x0, batch_gen, noise_gen, device):
-    """VP ε-prediction loss at continuous τ ~ U(TAU_MIN, 1)."""
+def loss_fn(model, x0, batch_gen, noise_gen, device, autocast=None):
+    """VP ε-prediction loss at continuous τ ~ U(TAU_MIN, 1); the forward pass runs under
+    bfloat16 autocast when autocast is true (default: on CUDA only)."""
     n = x0.shape[0]
     tau = (TAU_MIN + (1 - TAU_MIN) * torch.rand(n, generator=batch_gen)).to(device)
     eps = torch.randn(x0.shape, generator=noise_gen, device=device)
@@ -172,7 +173,9 @@ def loss_fn(model, x0, batch_gen, noise_gen, device):
     xt = mu[:, None, None, None] * x0 + sigma[:, None, None, None] * eps
     if device.type == "cuda":
         xt = xt.contiguous(memory_format=torch.channels_last)
-    with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+    if autocast is None:
+        autocast = device.type == "cuda"
+    with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=autocast):
         pred = model(xt, tau)
     return F.mse_loss(pred.float(), eps)
 
