@@ -44,8 +44,19 @@ func newTestNet(t *testing.T, cfg model.Config, seed uint64) (*model.Runner, *Ne
 // that nothing of the first leaks into it).
 func compareNet(t *testing.T, r *model.Runner, n *Net, seed uint64, taus ...float64) {
 	t.Helper()
-	d := n.d
-	dim := n.Dim()
+	compareNetwork(t, n.d, r, n, n.Dim(), seed, taus...)
+}
+
+// cpuNetwork is a CPU reference network: model.Runner or tile.Net.
+type cpuNetwork interface {
+	Eps(dst, x []float64, tau float64)
+	VJP(dst, v []float64)
+}
+
+// compareNetwork checks got (on d) against want at random x and v of dim
+// elements, for each τ in turn, to relative error 1e-4.
+func compareNetwork(t *testing.T, d *Device, want cpuNetwork, got Network, dim int, seed uint64, taus ...float64) {
+	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 99))
 	bufs := make([]*Buffer, 4)
 	for i := range bufs {
@@ -57,24 +68,24 @@ func compareNet(t *testing.T, r *model.Runner, n *Net, seed uint64, taus ...floa
 		bufs[i] = b
 	}
 	xb, vb, eb, gb := bufs[0], bufs[1], bufs[2], bufs[3]
-	want, got := make([]float64, dim), make([]float64, dim)
+	ref, out := make([]float64, dim), make([]float64, dim)
 	for _, tau := range taus {
 		x, v := randomVec(rng, dim), randomVec(rng, dim)
 		must(xb.Write(x))
 		must(vb.Write(v))
-		r.Eps(want, x, tau)
-		n.Eps(eb, xb, tau)
-		must(eb.Read(got))
-		if e := relErr(got, want); !(e <= 1e-4) {
-			t.Errorf("τ = %v: Eps differs from the CPU Runner by %.3g relative, want ≤ 1e-4", tau, e)
+		want.Eps(ref, x, tau)
+		got.Eps(eb, xb, tau)
+		must(eb.Read(out))
+		if e := relErr(out, ref); !(e <= 1e-4) {
+			t.Errorf("τ = %v: Eps differs from the CPU reference by %.3g relative, want ≤ 1e-4", tau, e)
 		} else {
 			t.Logf("τ = %v: Eps relative error %.3g", tau, e)
 		}
-		r.VJP(want, v)
-		n.VJP(gb, vb)
-		must(gb.Read(got))
-		if e := relErr(got, want); !(e <= 1e-4) {
-			t.Errorf("τ = %v: VJP differs from the CPU Runner by %.3g relative, want ≤ 1e-4", tau, e)
+		want.VJP(ref, v)
+		got.VJP(gb, vb)
+		must(gb.Read(out))
+		if e := relErr(out, ref); !(e <= 1e-4) {
+			t.Errorf("τ = %v: VJP differs from the CPU reference by %.3g relative, want ≤ 1e-4", tau, e)
 		} else {
 			t.Logf("τ = %v: VJP relative error %.3g", tau, e)
 		}

@@ -21,6 +21,7 @@ var paramsOf = map[string]reflect.Type{
 	"groupnorm.wgsl": reflect.TypeFor[groupnormParams](),
 	"attention.wgsl": reflect.TypeFor[attentionParams](),
 	"gemm.wgsl":      reflect.TypeFor[gemmParams](),
+	"tiled.wgsl":     reflect.TypeFor[tiledParams](),
 }
 
 var (
@@ -71,7 +72,7 @@ func TestParamsMirrorWGSL(t *testing.T) {
 			t.Errorf("%s: Params is %d bytes, want 4·%d, a multiple of 16", name, goType.Size(), len(fields))
 		}
 	}
-	for _, k := range append(append(kernels[:len(kernels):len(kernels)], netKernels...), gemmFwd) {
+	for _, k := range append(append(kernels[:len(kernels):len(kernels)], netKernels...), gemmFwd, tileCut, tileBlend) {
 		src, err := shaders.Source(k.file)
 		if err != nil {
 			t.Fatal(err)

@@ -13,9 +13,11 @@ import (
 
 	"conjure/cpu"
 	"conjure/eval"
+	"conjure/gpu"
 	"conjure/imaging"
 	"conjure/model"
 	"conjure/models"
+	"conjure/operator"
 	"conjure/restore"
 	"conjure/sampler"
 )
@@ -87,9 +89,15 @@ func (f *evalFlags) config(stderr io.Writer) (eval.Config, *model.Model, func(),
 	switch {
 	case *f.jobs < 0:
 		return cfg, nil, nil, fmt.Errorf("--jobs %d: want 0 (one per core) or more", *f.jobs)
-	case cfg.Photo && *f.backend != "cpu":
-		return cfg, nil, nil, fmt.Errorf("--backend %s: whole photos are evaluated on the CPU backend only so far; use --backend cpu", *f.backend)
-	case cfg.Photo:
+	case *f.jobs > 1 && *f.backend != "cpu":
+		return cfg, nil, nil, fmt.Errorf("--jobs %d: the %s backend runs one restoration at a time; use --jobs 1 or --backend cpu", *f.jobs, *f.backend)
+	case cfg.Photo && *f.backend == "gpu":
+		p, err := newPhotoGPU(m)
+		if err != nil {
+			return cfg, nil, nil, err
+		}
+		cfg.PhotoBackend, cfg.Jobs, closeBackend = p.backend, 1, p.close
+	case cfg.Photo && *f.backend == "cpu":
 		cfg.Jobs = *f.jobs
 		if cfg.Jobs == 0 {
 			cfg.Jobs = runtime.NumCPU()
@@ -112,8 +120,6 @@ func (f *evalFlags) config(stderr io.Writer) (eval.Config, *model.Model, func(),
 		if cfg.Jobs == 0 {
 			cfg.Jobs = runtime.NumCPU()
 		}
-	case *f.jobs > 1:
-		return cfg, nil, nil, fmt.Errorf("--jobs %d: the %s backend runs one restoration at a time; use --jobs 1 or --backend cpu", *f.jobs, *f.backend)
 	default:
 		var b sampler.Backend
 		if b, closeBackend, err = openBackend(*f.backend, m); err != nil {
@@ -128,6 +134,95 @@ func (f *evalFlags) config(stderr io.Writer) (eval.Config, *model.Model, func(),
 		}
 	}
 	return cfg, m, closeBackend, nil
+}
+
+// photoGPU is the GPU backend of a whole-photo evaluation, which runs one
+// restoration at a time on a device opened once: one Backend (whose
+// scratch buffers nothing else frees) running the TiledNet of the current
+// image's size through a slot. When the next restoration asks for it, the
+// vectors and operator tables the previous one left on the device are
+// freed, since nothing else frees them before the device closes, and so is
+// its TiledNet if the size changes.
+type photoGPU struct {
+	*gpu.Backend
+	d    *gpu.Device
+	m    *model.Model
+	slot *netSlot
+	h, w int
+	vecs []*gpu.Buffer
+	ops  map[operator.Operator]struct{}
+}
+
+// netSlot is the Backend's network: the current size's TiledNet.
+type netSlot struct{ *gpu.TiledNet }
+
+func newPhotoGPU(m *model.Model) (*photoGPU, error) {
+	d, err := openDevice()
+	if err != nil {
+		return nil, err
+	}
+	p := &photoGPU{d: d, m: m, slot: &netSlot{}, ops: map[operator.Operator]struct{}{}}
+	if p.Backend, err = gpu.NewBackend(d, p.slot); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// backend is eval.Config.PhotoBackend.
+func (p *photoGPU) backend(h, w int) (sampler.Backend, error) {
+	for _, v := range p.vecs {
+		if err := v.Destroy(); err != nil {
+			return nil, err
+		}
+	}
+	p.vecs = nil
+	for op := range p.ops {
+		p.Forget(op)
+	}
+	clear(p.ops)
+	if p.slot.TiledNet != nil && (p.h != h || p.w != w) {
+		p.slot.Destroy()
+		p.slot.TiledNet = nil
+	}
+	if p.slot.TiledNet == nil {
+		g, err := photoGrid(p.m, h, w)
+		if err != nil {
+			return nil, err
+		}
+		if p.slot.TiledNet, err = gpu.NewTiledNet(p.d, p.m, g); err != nil {
+			return nil, err
+		}
+		p.h, p.w = h, w
+	}
+	return p, nil
+}
+
+// NewVec returns a zeroed vector of n elements and remembers it.
+func (p *photoGPU) NewVec(n int) sampler.Vec {
+	v := p.Backend.NewVec(n)
+	p.vecs = append(p.vecs, v.(*gpu.Buffer))
+	return v
+}
+
+// Apply records map k of op and remembers op.
+func (p *photoGPU) Apply(op operator.Operator, k operator.Kind, dst, src sampler.Vec) {
+	p.ops[op] = struct{}{}
+	p.Backend.Apply(op, k, dst, src)
+}
+
+// NoisyInverse records the noisy inverse of op and remembers op.
+func (p *photoGPU) NoisyInverse(op operator.Operator, dst, src sampler.Vec, r2, sigmaY2 float64) {
+	p.ops[op] = struct{}{}
+	p.Backend.NoisyInverse(op, dst, src, r2, sigmaY2)
+}
+
+// close frees the device and everything on it.
+func (p *photoGPU) close() {
+	if p.slot.TiledNet != nil {
+		p.slot.Destroy()
+	}
+	p.d.Close()
 }
 
 // header describes the run for a report.

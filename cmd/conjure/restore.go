@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"conjure/cpu"
+	"conjure/gpu"
 	"conjure/imaging"
 	"conjure/metrics"
 	"conjure/model"
@@ -224,15 +225,12 @@ func (f *restoreFlags) save(x, truth []float64, h, w int, took time.Duration, o 
 	})
 }
 
-// photoBackend returns the backend for a whole-photo problem: on the CPU,
-// m's reference network over the tiles of the problem's image.
+// photoBackend returns the backend for a whole-photo problem, m's network
+// over the tiles of the problem's image: on the CPU the reference network,
+// on the GPU a TiledNet; the function it returns frees it.
 func photoBackend(name string, m *model.Model, prob *restore.Problem, bar *tileProgress) (sampler.Backend, func(), error) {
-	res := m.Config().Resolution
 	if name == "gpu" {
-		if prob.H != res || prob.W != res {
-			return nil, nil, fmt.Errorf("the GPU backend restores %d×%d images only (one tile); this one is %d×%d: use --backend cpu", res, res, prob.W, prob.H)
-		}
-		return openBackend(name, m)
+		return photoGPUBackend(m, prob.H, prob.W, bar)
 	}
 	net, err := tiledNet(m, prob.H, prob.W, 0, bar.Tiles)
 	if err != nil {
@@ -241,15 +239,76 @@ func photoBackend(name string, m *model.Model, prob *restore.Problem, bar *tileP
 	return cpu.New(net), func() {}, nil
 }
 
+// barWait is how often a GPU restoration waits for the device as tiles
+// are recorded: recording runs ahead of the device, by the whole
+// restoration if nothing waits, and the bar should show work done.
+const barWait = 100 * time.Millisecond
+
+// photoGPUBackend opens the device and returns a Backend running m's
+// TiledNet for an h×w image, which reports its tiles to bar, waiting for
+// the device at most every barWait so that the bar keeps up with the work
+// done; the function it returns closes the device, which frees them all.
+func photoGPUBackend(m *model.Model, h, w int, bar *tileProgress) (sampler.Backend, func(), error) {
+	g, err := photoGrid(m, h, w)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := openDevice()
+	if err != nil {
+		return nil, nil, err
+	}
+	net, err := gpu.NewTiledNet(d, m, g)
+	var b *gpu.Backend
+	var probe *gpu.Buffer
+	if err == nil {
+		b, err = gpu.NewBackend(d, net)
+	}
+	if err == nil {
+		probe, err = d.NewBuffer(1)
+	}
+	if err != nil {
+		d.Close() // which frees everything on the device
+		return nil, nil, err
+	}
+	one, last := make([]float64, 1), time.Now()
+	net.Progress = func(done, total int) {
+		if time.Since(last) >= barWait {
+			// Reading a buffer back waits for the work recorded so far; a
+			// device error panics, as the Backend's do, for guard.
+			if err := probe.Read(one); err != nil {
+				panic(err)
+			}
+			last = time.Now()
+		}
+		bar.Tiles(done, total)
+	}
+	return b, d.Close, nil
+}
+
+// openDevice opens the GPU, saying how to get one when there is none.
+func openDevice() (*gpu.Device, error) {
+	d, err := gpu.Open()
+	if errors.Is(err, gpu.ErrNoAdapter) {
+		return nil, errNoAdapter
+	}
+	return d, err
+}
+
 // keepTiles is the most tiles whose activations the CPU keeps between ε
 // and its VJP, which saves a third of a C-ΠGDM step: about 2.3 GB with the
 // photo model (48 MB a tile), enough for a 400×300 image.
 const keepTiles = 48
 
+// photoGrid returns the tiling of an h×w image by m's tiles.
+func photoGrid(m *model.Model, h, w int) (*tile.Grid, error) {
+	res := m.Config().Resolution
+	return tile.NewGrid(h, w, res, tile.DefaultOverlap(res))
+}
+
 // tiledNet returns m's CPU network over the tiles of an h×w image, with
 // workers tiles at a time (0: one per core).
 func tiledNet(m *model.Model, h, w, workers int, progress func(done, total int)) (*tile.Net, error) {
-	g, err := tile.NewGrid(h, w, m.Config().Resolution, tile.DefaultOverlap(m.Config().Resolution))
+	g, err := photoGrid(m, h, w)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,147 @@
+package gpu
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"conjure/cpu"
+	"conjure/metrics"
+	"conjure/model"
+	"conjure/restore"
+	"conjure/sampler"
+	"conjure/tile"
+)
+
+// tiled.wgsl's Params mirror, which TestParamsMirrorWGSL looks up.
+// localConfig is a small attention-free U-Net, the photo prior's shape, at
+// resolution res.
+func localConfig(res int) model.Config {
+	return model.Config{
+		Resolution: res, InChannels: 3, Channels: 6, Mult: []int{1, 2}, ResBlocks: 1,
+		AttnResolutions: []int{}, Groups: 2, Heads: 2, TimeScale: 1000, MidAttn: new(false),
+	}
+}
+
+// newTiledPair returns the seeded random int8 local model of resolution
+// res on an h×w grid of res-pixel tiles: package tile's CPU Net, and the
+// TiledNet with a batch of chunk tiles (0: all).
+func newTiledPair(t *testing.T, res, h, w, chunk int, seed uint64) (*tile.Net, *TiledNet) {
+	t.Helper()
+	f, err := model.NewRandom(localConfig(res), seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := f.Quantize()
+	g, err := tile.NewGrid(h, w, res, tile.DefaultOverlap(res))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One worker: the reference need not be fast, and the result does not
+	// depend on it.
+	want, err := tile.New(g, 3, func() tile.Network { return m.NewRunner() }, tile.Options{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if chunk == 0 {
+		chunk = g.Tiles()
+	}
+	got, err := newTiledNet(testDevice(t), m, g, chunk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(got.Destroy)
+	return want, got
+}
+
+// TestTiledMatchesTileNet compares the TiledNet's Eps and VJP with package
+// tile's CPU Net at fresh random x and v, for two τ in turn: an odd-sized
+// image of 2×3 tiles (in one chunk and in chunks of 4, one of them
+// partial), and one whose 20-pixel side is shorter than its 32-pixel
+// tiles, so reflected positions feed the network and receive the VJP.
+func TestTiledMatchesTileNet(t *testing.T) {
+	for _, c := range []struct {
+		name               string
+		res, h, w, chunk   int
+		rowTiles, colTiles int
+	}{
+		{"23x37", 16, 23, 37, 0, 2, 3},
+		{"23x37/chunks", 16, 23, 37, 4, 2, 3},
+		{"20x45/reflected", 32, 20, 45, 0, 1, 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			want, got := newTiledPair(t, c.res, c.h, c.w, c.chunk, 1)
+			g := want.Grid()
+			if len(g.Rows) != c.rowTiles || len(g.Cols) != c.colTiles {
+				t.Fatalf("grid of %d×%d tiles, want %d×%d", len(g.Rows), len(g.Cols), c.rowTiles, c.colTiles)
+			}
+			var calls, last int
+			got.Progress = func(done, total int) {
+				if total != g.Tiles() || done < 1 || done > total {
+					t.Errorf("Progress(%d, %d) with %d tiles", done, total, g.Tiles())
+				}
+				calls, last = calls+1, done
+			}
+			compareTiled(t, want, got, 2, 0.3, 0.9)
+			if calls != 4*g.Tiles() || last != g.Tiles() {
+				t.Errorf("Progress called %d times, last with %d done; want %d calls (one a tile of each pass), last %d",
+					calls, last, 4*g.Tiles(), g.Tiles())
+			}
+		})
+	}
+}
+
+// compareTiled checks the TiledNet's Eps and VJP against package tile's.
+func compareTiled(t *testing.T, want *tile.Net, got *TiledNet, seed uint64, taus ...float64) {
+	t.Helper()
+	if got.Dim() != want.Dim() {
+		t.Fatalf("Dim %d, want %d", got.Dim(), want.Dim())
+	}
+	compareNetwork(t, got.d, want, got, got.Dim(), seed, taus...)
+}
+
+// TestTiledRestoration runs 2-step C-ΠGDM restorations of odd-sized
+// tiled photos, ×2 bicubic super-resolution of a 16×19 photo (a 32×38
+// image, 3×3 tiles, a separable operator) and inpainting of a 19×16 one
+// (a grouped operator on a side exactly one tile long and one of two
+// tiles), on the GPU Backend with a TiledNet and on the CPU with package
+// tile's Net, and requires the outputs to agree to 50 dB PSNR on [0, 1].
+func TestTiledRestoration(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, ph := range []restore.Photo{
+		{Task: restore.SR2, H: 16, W: 19},
+		{Task: restore.Inpaint, H: 19, W: 16, Keep: restore.CentreHole(19, 16)},
+	} {
+		t.Run(string(ph.Task), func(t *testing.T) {
+			ph.Input = make([]float64, restore.Channels*ph.H*ph.W)
+			for i := range ph.Input {
+				ph.Input[i] = 2*rng.Float64() - 1
+			}
+			prob, err := ph.Problem()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, got := newTiledPair(t, 16, prob.H, prob.W, 0, 3)
+			b := testBackend(t, got)
+			// ErrUnsupportedOp here would mean the GPU cannot run the task.
+			if err := b.Prepare(prob.Op); err != nil {
+				t.Fatalf("Prepare(%T): %v", prob.Op, err)
+			}
+			o := sampler.DefaultOptions(sampler.CPiGDM)
+			o.Steps = 2
+			ref, err := restore.RunPhoto(cpu.New(want), prob, o, 9, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := restore.RunPhoto(b, prob, o, 9, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			psnr := metrics.PSNR(out, ref)
+			t.Logf("%T on %d×%d (%d tiles): GPU vs CPU %.1f dB PSNR, relative L2 difference %.3g",
+				prob.Op, prob.W, prob.H, want.Grid().Tiles(), psnr, relErr(out, ref))
+			if !(psnr >= 50) {
+				t.Errorf("GPU and CPU restorations differ: %.1f dB PSNR, want ≥ 50", psnr)
+			}
+		})
+	}
+}
