@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"conjure/model"
-	"conjure/restore"
 )
 
 // Names of the shipped models, as --model takes them.
@@ -75,14 +74,4 @@ func Load(nameOrPath string) (*model.Model, error) {
 		return nil, fmt.Errorf("--model %s: not a shipped model (%s) nor a readable weight file: %w", nameOrPath, strings.Join(Names, ", "), err)
 	}
 	return model.Load(nameOrPath)
-}
-
-// Prior returns the presets family of m: a local network is run on tiles
-// of whole photos and uses the photo presets; a network with attention is
-// framed at its resolution like the face model.
-func Prior(m *model.Model) string {
-	if m.Config().Local() {
-		return restore.PriorPhoto
-	}
-	return restore.PriorFace
 }

@@ -172,9 +172,10 @@ func whole(op operator.Operator, y []float64, h, w int, sigmaY float64) *Problem
 		finish: func(x []float64) []float64 { return x }}
 }
 
-// fitWithin returns the size of an h×w image scaled down (never up) so that
-// neither side exceeds side, keeping each side at least MinSide.
-func fitWithin(h, w, side int) (int, int) {
+// FitWithin returns the size of an h×w image scaled down (never up) so
+// that neither side exceeds side, keeping each side at least MinSide: the
+// size inpainting's window and colourisation's colours are restored at.
+func FitWithin(h, w, side int) (int, int) {
 	if h <= side && w <= side {
 		return h, w
 	}
@@ -187,7 +188,7 @@ func fitWithin(h, w, side int) (int, int) {
 // output's luminance is the input's.
 func (ph Photo) colourise(work int) (*Problem, error) {
 	full := channelMean(ph.Input, ph.H, ph.W)
-	h, w := fitWithin(ph.H, ph.W, work)
+	h, w := FitWithin(ph.H, ph.W, work)
 	small := ph.Input
 	if h != ph.H || w != ph.W {
 		small = imaging.Shrink(ph.Input, Channels, ph.H, ph.W, h, w)
@@ -318,7 +319,7 @@ func (ph Photo) inpaint(work int) (*Problem, error) {
 			}
 		}
 	}
-	h, w := fitWithin(wh, ww, work)
+	h, w := FitWithin(wh, ww, work)
 	img := crop
 	if h != wh || w != ww {
 		// Area averaging: a working pixel is kept only if no hole pixel

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"conjure/model"
 	"conjure/sampler"
 )
 
@@ -54,6 +55,16 @@ const (
 	PriorFace  = "face64" // a framed model of aligned faces (with attention)
 	PriorPhoto = "photo"  // a local natural-image prior run on tiles
 )
+
+// Prior returns the presets family of a network: a local one (no
+// attention) is run on tiles of whole photos and uses the photo presets; one
+// with attention is framed at its resolution like the face model.
+func Prior(c model.Config) string {
+	if c.Local() {
+		return PriorPhoto
+	}
+	return PriorFace
+}
 
 // Library maps a prior's name to its presets: the layout of presets.json.
 type Library map[string]Presets

@@ -2,16 +2,18 @@
 
 // Command wasm is Conjure's WebAssembly module, run inside a dedicated Web
 // Worker (site/static/conjure-worker.js). It exposes globalThis.conjureEngine
-// with two functions that return promises:
+// with three functions that return promises and one that does not:
 //
 //	load(weights: Uint8Array, preferGPU: boolean) → info
-//	restore(request, onProgress(done, total)) → {pixels: Uint8ClampedArray, size, resized}
+//	restore(request, onProgress(done, total)) → {pixels: Uint8ClampedArray, width, height, resized, backend}
+//	plan(request) → {width, height, tiles, tileSteps, seconds, backend}
 //	info() → info, or null before load (not a promise)
 //
-// info is {backend: "webgpu"|"cpu", adapter, resolution, bytes, notice}; a
-// request is {task, pixels: Uint8ClampedArray (RGBA), width, height,
-// mask?: Uint8ClampedArray, steps, method, seed}. Failures reject with an
-// Error whose message says what to do; a panic never escapes.
+// info is {backend: "webgpu"|"cpu", adapter, resolution, bytes, framed,
+// notice}; a request is {task, pixels: Uint8ClampedArray (RGBA), width,
+// height, mask?: Uint8ClampedArray, steps, method, seed} (plan reads no
+// pixels). Progress counts tile-steps (tiles × steps). Failures reject
+// with an Error whose message says what to do; a panic never escapes.
 //
 // Before go.run, the Worker must set globalThis.wasm to the result of
 // WebAssembly.instantiate: the WebGPU binding reads the module's memory
@@ -32,6 +34,7 @@ func main() {
 	js.Global().Set("conjureEngine", js.ValueOf(map[string]any{
 		"load":    js.FuncOf(load),
 		"restore": js.FuncOf(restoreFunc),
+		"plan":    js.FuncOf(planFunc),
 		"info":    js.FuncOf(infoFunc),
 	}))
 	select {} // serve calls for the Worker's lifetime
@@ -69,7 +72,7 @@ func infoFunc(js.Value, []js.Value) any {
 func infoObject(in engine.Info) map[string]any {
 	return map[string]any{
 		"backend": in.Backend, "adapter": in.Adapter, "resolution": in.Resolution,
-		"bytes": in.Bytes, "notice": in.Notice,
+		"bytes": in.Bytes, "framed": in.Framed, "notice": in.Notice,
 	}
 }
 
@@ -82,7 +85,7 @@ func restoreFunc(_ js.Value, args []js.Value) any {
 		if len(args) < 1 || args[0].Type() != js.TypeObject {
 			return nil, fmt.Errorf("restore(request): request must be an object")
 		}
-		r, err := request(args[0])
+		r, err := request(args[0], true)
 		if err != nil {
 			return nil, err
 		}
@@ -96,12 +99,36 @@ func restoreFunc(_ js.Value, args []js.Value) any {
 		}
 		px := js.Global().Get("Uint8ClampedArray").New(len(res.Pixels))
 		js.CopyBytesToJS(px, res.Pixels)
-		return map[string]any{"pixels": px, "size": res.Size, "resized": res.Resized}, nil
+		return map[string]any{"pixels": px, "width": res.Width, "height": res.Height, "resized": res.Resized, "backend": res.Backend}, nil
 	})
 }
 
-// request reads a restore request from its JavaScript object.
-func request(o js.Value) (engine.Request, error) {
+// planFunc is conjureEngine.plan(request).
+func planFunc(_ js.Value, args []js.Value) any {
+	return promise(func() (any, error) {
+		if eng == nil {
+			return nil, fmt.Errorf("no model loaded: call Conjure.load() first")
+		}
+		if len(args) < 1 || args[0].Type() != js.TypeObject {
+			return nil, fmt.Errorf("plan(request): request must be an object")
+		}
+		r, err := request(args[0], false)
+		if err != nil {
+			return nil, err
+		}
+		p, err := eng.Plan(r)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"width": p.Width, "height": p.Height, "tiles": p.Tiles, "tileSteps": p.TileSteps,
+			"seconds": p.Seconds, "backend": p.Backend}, nil
+	})
+}
+
+// request reads a restore request from its JavaScript object, and with
+// pixels its pixels and mask, once eng.Check has passed, so that an
+// over-size photo is refused before it is copied.
+func request(o js.Value, pixels bool) (engine.Request, error) {
 	r := engine.Request{
 		Task:   o.Get("task").String(),
 		Method: o.Get("method").String(),
@@ -114,6 +141,12 @@ func request(o js.Value) (engine.Request, error) {
 		return r, fmt.Errorf("seed %v: use a whole number from 0 to 2^53", seed)
 	}
 	r.Seed = uint64(seed)
+	if !pixels {
+		return r, nil
+	}
+	if err := eng.Check(r); err != nil {
+		return r, err
+	}
 	var err error
 	if r.Pixels, err = bytesOf(o.Get("pixels"), "pixels"); err != nil {
 		return r, err

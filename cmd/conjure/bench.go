@@ -141,7 +141,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 			}
 			b = newCPUBackend(m)
 		}
-		if err := benchRestores(r, backend, b, models.Prior(m), m.Config().Resolution, f); err != nil {
+		if err := benchRestores(r, backend, b, restore.Prior(m.Config()), m.Config().Resolution, f); err != nil {
 			return err
 		}
 	}

@@ -72,7 +72,7 @@ func (f *evalFlags) config(stderr io.Writer) (eval.Config, *model.Model, func(),
 		return cfg, nil, nil, err
 	}
 	cfg.Res = m.Config().Resolution
-	cfg.Photo = models.Prior(m) == restore.PriorPhoto
+	cfg.Photo = restore.Prior(m.Config()) == restore.PriorPhoto
 	if cfg.Photo {
 		cfg.Images, err = eval.LoadPhotos(*f.data, *f.maxSide, *f.skip, *f.limit)
 	} else {
@@ -276,7 +276,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	defer closeBackend()
 	cfg.Methods = meths
-	prior := models.Prior(m)
+	prior := restore.Prior(m.Config())
 	cfg.Options = func(t eval.Task, meth sampler.Method, n int) sampler.Options {
 		return restore.Options(prior, t.Base, meth, n, t.SigmaY)
 	}

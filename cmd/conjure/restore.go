@@ -140,7 +140,7 @@ func runRestore(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	prior := models.Prior(m)
+	prior := restore.Prior(m.Config())
 	o, err := f.options(prior, task)
 	if err != nil {
 		return err

@@ -17,7 +17,6 @@ import (
 
 	"conjure/eval"
 	"conjure/model"
-	"conjure/models"
 	"conjure/restore"
 	"conjure/sampler"
 )
@@ -71,7 +70,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	prior := models.Prior(m)
+	prior := restore.Prior(m.Config())
 	mine := restore.Library{prior: chosen}
 	if err := writeFile(filepath.Join(*rf.out, "presets.json"), func(w io.Writer) error { _, err := mine.WriteTo(w); return err }); err != nil {
 		return err

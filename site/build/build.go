@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"conjure/model"
+	"conjure/models"
+	"conjure/restore"
 )
 
 // requiredFiles are the files of site/static the site cannot start without.
@@ -29,15 +31,14 @@ var requiredFiles = []string{
 	"conjure-restore.js",
 }
 
-// build writes the site into out and returns its asset manifest. modelPath
-// is relative to the module root unless absolute.
-func build(out, modelPath string) (Manifest, error) {
+// build writes the site into out and returns its asset manifest. It ships
+// every model of models.Names, the default first, with the bytes the
+// command line embeds, so the browser and `conjure restore --model NAME`
+// run the same weights.
+func build(out string) (Manifest, error) {
 	root, err := moduleRoot()
 	if err != nil {
 		return Manifest{}, err
-	}
-	if !filepath.IsAbs(modelPath) {
-		modelPath = filepath.Join(root, modelPath)
 	}
 	static := filepath.Join(root, "site", "static")
 	for _, name := range requiredFiles {
@@ -57,14 +58,6 @@ func build(out, modelPath string) (Manifest, error) {
 	if err != nil {
 		return Manifest{}, err
 	}
-	weights, err := os.ReadFile(modelPath)
-	if err != nil {
-		return Manifest{}, fmt.Errorf("read model: %w", err)
-	}
-	m, err := model.Read(bytes.NewReader(weights), int64(len(weights)))
-	if err != nil {
-		return Manifest{}, fmt.Errorf("model %s: %w", modelPath, err)
-	}
 	if err := clean(out); err != nil {
 		return Manifest{}, err
 	}
@@ -72,18 +65,18 @@ func build(out, modelPath string) (Manifest, error) {
 		return Manifest{}, fmt.Errorf("create %s: %w", out, err)
 	}
 	w := writer{out: out}
-	stem := strings.TrimSuffix(filepath.Base(modelPath), filepath.Ext(modelPath))
 	man := Manifest{
 		Wasm:     w.hashed("conjure", ".wasm", wasm),
 		WasmExec: w.hashed("wasm_exec", ".js", wasmExec),
-		Model: ModelInfo{
-			Name:       stem,
-			URL:        w.hashed(stem, filepath.Ext(modelPath), weights),
-			SHA256:     sha256Hex(weights),
-			Bytes:      int64(len(weights)),
-			Resolution: m.Config().Resolution,
-		},
 	}
+	for _, name := range models.Names {
+		info, err := shipModel(&w, name)
+		if err != nil {
+			return Manifest{}, err
+		}
+		man.Models = append(man.Models, info)
+	}
+	man.Model = man.Models[0]
 	for _, e := range entries {
 		if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") {
 			continue
@@ -96,6 +89,28 @@ func build(out, modelPath string) (Manifest, error) {
 	}
 	w.file("assets.json", man.encode())
 	return man, w.err
+}
+
+// shipModel writes the shipped model name as a hashed asset and describes
+// it.
+func shipModel(w *writer, name string) (ModelInfo, error) {
+	weights, ok := models.Bytes(name)
+	if !ok {
+		return ModelInfo{}, fmt.Errorf("no shipped model %q", name)
+	}
+	m, err := model.Read(bytes.NewReader(weights), int64(len(weights)))
+	if err != nil {
+		return ModelInfo{}, fmt.Errorf("model %s: %w", models.FileName(name), err)
+	}
+	file := models.FileName(name)
+	return ModelInfo{
+		Name:       name,
+		URL:        w.hashed(name, filepath.Ext(file), weights),
+		SHA256:     sha256Hex(weights),
+		Bytes:      int64(len(weights)),
+		Resolution: m.Config().Resolution,
+		Framed:     restore.Prior(m.Config()) == restore.PriorFace,
+	}, nil
 }
 
 // clean removes what an earlier build wrote into out, so the site holds

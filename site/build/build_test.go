@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
+
+	"conjure/models"
 )
 
 // clean must empty the output folder of everything a build writes, but keep
@@ -63,5 +67,37 @@ func TestHashedNames(t *testing.T) {
 	got, err := os.ReadFile(filepath.Join(out, a))
 	if err != nil || string(got) != "one" {
 		t.Errorf("%s holds %q (%v), want \"one\"", a, got, err)
+	}
+}
+
+// Both shipped models go out as hashed files holding the command line's
+// embedded bytes, the photo model (the default) unframed and the face
+// model framed.
+func TestShipModels(t *testing.T) {
+	out := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(out, hashedDir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w := writer{out: out}
+	for _, c := range []struct {
+		name   string
+		framed bool
+	}{{models.Photo, false}, {models.Face64, true}} {
+		info, err := shipModel(&w, c.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := models.Bytes(c.name)
+		got, err := os.ReadFile(filepath.Join(out, info.URL))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Name != c.name || info.Framed != c.framed || info.Resolution != 64 || info.Bytes != int64(len(want)) ||
+			info.SHA256 != sha256Hex(want) || !bytes.Equal(got, want) || !strings.HasPrefix(info.URL, "/assets/"+c.name+".") {
+			t.Errorf("%s: shipped as %+v, want its embedded bytes under /assets/%s.HASH.safetensors, framed %v", c.name, info, c.name, c.framed)
+		}
+	}
+	if models.Names[0] != models.Default {
+		t.Errorf("models.Names = %v: the build ships Names[0] as the default, want %s first", models.Names, models.Default)
 	}
 }

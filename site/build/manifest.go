@@ -14,22 +14,28 @@ import (
 const hashedDir = "assets/"
 
 // Manifest is assets.json: the site-relative URLs of the hashed assets and
-// what conjure.js needs to know of the model before fetching it. URLs are
+// what conjure.js needs to know of each model before fetching it. URLs are
 // absolute paths ("/assets/…"); resolve them against the URL of assets.json
 // when the module runs on another origin.
 type Manifest struct {
-	Wasm     string    `json:"wasm"`
-	WasmExec string    `json:"wasmExec"`
-	Model    ModelInfo `json:"model"`
+	Wasm     string `json:"wasm"`
+	WasmExec string `json:"wasmExec"`
+	// Model is the default model, Models[0]: what Conjure.load() loads.
+	Model ModelInfo `json:"model"`
+	// Models lists every shipped model, the default first.
+	Models []ModelInfo `json:"models"`
 }
 
-// ModelInfo describes the shipped weight file.
+// ModelInfo describes a shipped weight file.
 type ModelInfo struct {
-	Name       string `json:"name"`
+	Name       string `json:"name"` // as Conjure.load({model}) and `conjure restore --model` take it
 	URL        string `json:"url"`
 	SHA256     string `json:"sha256"` // lowercase hex of the whole file; conjure.js verifies it
 	Bytes      int64  `json:"bytes"`
-	Resolution int    `json:"resolution"` // R: the model restores R×R images
+	Resolution int    `json:"resolution"` // R: the network's tile side
+	// Framed reports a model with attention, which restores the R×R frame
+	// of a centred square; a local model restores whole photos on tiles.
+	Framed bool `json:"framed"`
 }
 
 func (m Manifest) encode() []byte {

@@ -1,15 +1,19 @@
-// The inpainting brush: the user paints, at the model's resolution, over
-// what the model should fill. The paint canvas is shown over the framed
-// photo; mask() turns it into the ImageData conjure.js takes (white = keep,
-// black = fill).
+// The inpainting brush: the user paints over what the model should fill.
+// The paint layer is a canvas the size of the image the mask is for — the
+// whole photo at full resolution for the photo model, the R×R frame for
+// the face model — shown over that image; mask() turns it into the
+// ImageData conjure.js takes (white = keep, black = fill).
 
 const PAINT = '#ff2d55';
-const UNDO_LIMIT = 50;
+// Each undo step is a copy of the layer (64 MB for a 4096×4096 photo):
+// at most UNDO_STEPS of them, and at most UNDO_BYTES in all, but always two.
+const UNDO_STEPS = 50;
+const UNDO_BYTES = 256 * 2 ** 20;
 
 export class Brush {
   /**
-   * @param {HTMLCanvasElement} canvas the paint layer, sized R×R by resize
-   * @param {HTMLInputElement} size range input: brush diameter in model pixels
+   * @param {HTMLCanvasElement} canvas the paint layer, sized by resize
+   * @param {HTMLInputElement} size range input: brush diameter in layer pixels
    * @param {() => void} onChange called after every stroke, undo and clear
    */
   constructor(canvas, size, onChange) {
@@ -19,17 +23,35 @@ export class Brush {
     this.onChange = onChange;
     this.history = [];
     this.last = null;
-    canvas.addEventListener('pointerdown', (e) => this.#down(e));
-    canvas.addEventListener('pointermove', (e) => this.#move(e));
-    canvas.addEventListener('pointerup', (e) => this.#up(e));
-    canvas.addEventListener('pointercancel', (e) => this.#up(e));
   }
 
-  /** Sets the resolution to r×r, dropping the painting if it changes. */
-  resize(r) {
-    if (this.canvas.width === r && this.canvas.height === r) return;
-    this.canvas.width = r;
-    this.canvas.height = r;
+  /**
+   * Paints with the pointer on target, toLayer(event) giving the layer
+   * coordinates of a pointer event.
+   */
+  attach(target, toLayer) {
+    target.addEventListener('pointerdown', (e) => {
+      target.setPointerCapture(e.pointerId);
+      this.pointer = e.pointerId;
+      this.begin(toLayer(e));
+    });
+    target.addEventListener('pointermove', (e) => {
+      if (e.pointerId === this.pointer) this.move(toLayer(e));
+    });
+    const up = (e) => {
+      if (e.pointerId !== this.pointer) return;
+      this.pointer = null;
+      this.end();
+    };
+    target.addEventListener('pointerup', up);
+    target.addEventListener('pointercancel', up);
+  }
+
+  /** Sets the layer to w×h, dropping the painting if the size changes. */
+  resize(w, h = w) {
+    if (this.canvas.width === w && this.canvas.height === h) return;
+    this.canvas.width = w;
+    this.canvas.height = h;
     this.history = [];
   }
 
@@ -70,17 +92,38 @@ export class Brush {
   }
 
   /**
-   * Paints the centred square over a quarter of the area, the hole of
-   * `conjure restore --simulate` and of the evaluation's inpaint-box task:
-   * rows and columns [R/4, R − R/4) with integer division.
+   * Paints the centred box over a quarter of the area, the hole of
+   * `conjure restore --simulate` (restore.CentreHole): rows [H/4, H − H/4)
+   * and columns [W/4, W − W/4) with integer division.
    */
   box() {
     this.#save();
-    const r = this.canvas.width;
-    const lo = Math.floor(r / 4);
-    const hi = r - Math.floor(r / 4);
+    const { width: w, height: h } = this.canvas;
+    const x0 = Math.floor(w / 4);
+    const y0 = Math.floor(h / 4);
     this.ctx.fillStyle = PAINT;
-    this.ctx.fillRect(lo, lo, hi - lo, hi - lo);
+    this.ctx.fillRect(x0, y0, w - 2 * x0, h - 2 * y0);
+    this.onChange();
+  }
+
+  /** Starts a stroke at p (layer pixels). */
+  begin(p) {
+    this.#save();
+    this.last = p;
+    this.#stroke(p, p);
+  }
+
+  /** Continues the stroke to p. */
+  move(p) {
+    if (!this.last) return;
+    this.#stroke(this.last, p);
+    this.last = p;
+  }
+
+  /** Ends the stroke. */
+  end() {
+    if (!this.last) return;
+    this.last = null;
     this.onChange();
   }
 
@@ -90,36 +133,9 @@ export class Brush {
 
   #save() {
     this.history.push(this.#pixels());
-    if (this.history.length > UNDO_LIMIT) this.history.shift();
-  }
-
-  // Model-pixel coordinates of a pointer event.
-  #at(e) {
-    const box = this.canvas.getBoundingClientRect();
-    return {
-      x: (e.clientX - box.left) * this.canvas.width / box.width,
-      y: (e.clientY - box.top) * this.canvas.height / box.height,
-    };
-  }
-
-  #down(e) {
-    this.#save();
-    this.canvas.setPointerCapture(e.pointerId);
-    this.last = { id: e.pointerId, p: this.#at(e) };
-    this.#stroke(this.last.p, this.last.p);
-  }
-
-  #move(e) {
-    if (!this.last || e.pointerId !== this.last.id) return;
-    const p = this.#at(e);
-    this.#stroke(this.last.p, p);
-    this.last.p = p;
-  }
-
-  #up(e) {
-    if (!this.last || e.pointerId !== this.last.id) return;
-    this.last = null;
-    this.onChange();
+    const { width, height } = this.canvas;
+    const limit = Math.max(2, Math.min(UNDO_STEPS, Math.floor(UNDO_BYTES / (4 * width * height))));
+    while (this.history.length > limit) this.history.shift();
   }
 
   #stroke(a, b) {

@@ -4,12 +4,14 @@
 //   <script type="module" src="https://HOST/conjure-restore.js"></script>
 //   <conjure-restore task="sr4" steps="5"></conjure-restore>
 //
-// The visitor picks or drops a photo; its centred square is restored on
-// their own GPU (or CPU) through conjure.js, loaded from the same origin as
-// this file. Nothing is uploaded anywhere.
+// The visitor picks or drops a photo; it is restored on their own GPU (or
+// CPU) through conjure.js, loaded from the same origin as this file.
+// Nothing is uploaded anywhere.
 //
-// Attributes (read when Restore is pressed):
-//   task    sr4 (default) | deblur | gray | inpaint (fills the centre box)
+// Attributes (read when Restore is pressed; model when the element starts):
+//   model   photo (default: the whole photo, shrunk first to the task's
+//           size limit) | face64 (the photo's centred square, 64×64)
+//   task    sr4 (default) | sr2 | deblur | denoise | gray | inpaint (fills the centre box)
 //   steps   5 (default) | 10 | 20 …
 //   method  cpigdm (default) | pigdm
 //   seed    whole number, default 0
@@ -25,13 +27,19 @@
 // Content-Security-Policy without 'unsafe-inline'.
 
 import { Conjure } from './conjure.js';
-import { cropScaled, drawNearest, gray } from './pixels.js';
+import { cropScaled, drawNearest, gray, shrunk } from './pixels.js';
+
+// The photo model's longest input side per task (restore.CheckSize: SR
+// outputs up to 2048×2048, deblur and denoise 2048, inpaint and gray 4096).
+const MAX_SIDE = { sr4: 512, sr2: 1024, deblur: 2048, denoise: 2048, inpaint: 4096, gray: 4096 };
+// On the CPU, restores expected to take longer are refused, as on the page.
+const CPU_LIMIT_S = 120;
 
 const STYLE = `
 :host { display: inline-block; font: 14px/1.4 system-ui, sans-serif; color: #1d2433; }
 .box { display: grid; gap: 8px; padding: 12px; border: 1px solid #d5d9e0; border-radius: 10px; background: #fff; max-width: 560px; }
 .views { display: flex; gap: 8px; flex-wrap: wrap; }
-canvas { width: 256px; height: 256px; image-rendering: pixelated; background: #eef0f4; border-radius: 4px; }
+canvas { width: 256px; height: auto; image-rendering: pixelated; background: #eef0f4; border-radius: 4px; }
 .row { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }
 label.pick { border: 2px dashed #c5cad3; border-radius: 8px; padding: 10px; cursor: pointer; text-align: center; }
 label.pick.over { border-color: #3557d4; }
@@ -47,7 +55,7 @@ progress { flex: 1; min-width: 120px; }
 
 const TEMPLATE = `
 <div class="box" part="box">
-  <label class="pick" part="pick"><input type="file" accept="image/*"> Drop or pick a photo (its centred square is restored)</label>
+  <label class="pick" part="pick"><input type="file" accept="image/*"> Drop or pick a photo to restore</label>
   <div class="views">
     <canvas class="before" aria-label="Before"></canvas>
     <canvas class="after" aria-label="After"></canvas>
@@ -62,11 +70,11 @@ const TEMPLATE = `
 `;
 
 let sheet = null; // one constructed stylesheet shared by every instance
-let shared = null; // Promise<Conjure>: one model and Worker per page
+const shared = new Map(); // model name → Promise<Conjure>: one model and Worker per page
 
-function conjure() {
-  shared ??= Conjure.load();
-  return shared;
+function conjure(model) {
+  if (!shared.has(model)) shared.set(model, Conjure.load({ model }));
+  return shared.get(model);
 }
 
 class ConjureRestore extends HTMLElement {
@@ -103,12 +111,9 @@ class ConjureRestore extends HTMLElement {
       this.#open(e.dataTransfer.files[0]);
     });
     $('.run').addEventListener('click', () => this.#restore());
-    conjure().then((c) => {
+    conjure(this.getAttribute('model') || 'photo').then((c) => {
       this.#model = c;
       const i = c.info();
-      for (const cv of this.#root.querySelectorAll('canvas')) {
-        cv.width = cv.height = i.model.resolution;
-      }
       this.#status(i.backend === 'cpu'
         ? `Ready on the CPU (slower): ${i.notice || 'this browser offers no WebGPU adapter.'}`
         : `Ready on WebGPU${i.adapter ? ` (${i.adapter})` : ''}.`);
@@ -149,27 +154,36 @@ class ConjureRestore extends HTMLElement {
     this.#update();
   }
 
-  // The inputs of task for the centred square of the photo: {input, mask, before}.
-  #inputs(task, r) {
+  // The inputs of task: {input, mask, before}. A framed model takes the
+  // photo's centred square at its resolution r; the photo model the whole
+  // photo, shrunk to the task's limit.
+  #inputs(task, framed, r) {
     const p = this.#photo;
-    const size = Math.min(p.width, p.height);
-    const region = { x: (p.width - size) / 2, y: (p.height - size) / 2, size };
-    if (task === 'sr4') {
-      const input = cropScaled(p, region, r / 4);
-      return { input, before: input };
+    let input;
+    if (framed) {
+      const size = Math.min(p.width, p.height);
+      const region = { x: (p.width - size) / 2, y: (p.height - size) / 2, size };
+      if (task === 'sr4' || task === 'sr2') {
+        input = cropScaled(p, region, r / (task === 'sr4' ? 4 : 2));
+        return { input, before: input };
+      }
+      input = cropScaled(p, region, r);
+    } else {
+      if (!MAX_SIDE[task]) throw new Error(`task ${JSON.stringify(task)}: use sr4, sr2, deblur, denoise, gray or inpaint`);
+      input = shrunk(p, MAX_SIDE[task]);
     }
-    const input = cropScaled(p, region, r);
     if (task === 'gray') return { input, before: gray(input) };
     if (task !== 'inpaint') return { input, before: input };
     // The centre box over a quarter of the area, as `conjure restore --simulate`.
-    const mask = new ImageData(r, r);
-    const before = new ImageData(new Uint8ClampedArray(input.data), r, r);
-    const lo = Math.floor(r / 4);
-    const hi = r - lo;
-    for (let y = 0; y < r; y++) {
-      for (let x = 0; x < r; x++) {
-        const i = 4 * (y * r + x);
-        const hole = y >= lo && y < hi && x >= lo && x < hi;
+    const { width: w, height: h } = input;
+    const mask = new ImageData(w, h);
+    const before = new ImageData(new Uint8ClampedArray(input.data), w, h);
+    const x0 = Math.floor(w / 4);
+    const y0 = Math.floor(h / 4);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const i = 4 * (y * w + x);
+        const hole = y >= y0 && y < h - y0 && x >= x0 && x < w - x0;
         mask.data.fill(hole ? 0 : 255, i, i + 3);
         mask.data[i + 3] = 255;
         if (hole) before.data.fill(128, i, i + 3);
@@ -184,36 +198,48 @@ class ConjureRestore extends HTMLElement {
     const steps = Number(this.getAttribute('steps') || 5);
     const method = this.getAttribute('method') || 'cpigdm';
     const seed = Number(this.getAttribute('seed') || 0);
-    const r = this.#model.info().model.resolution;
+    const { model } = this.#model.info();
     const $ = (sel) => this.#root.querySelector(sel);
-    let job;
-    try {
-      job = this.#inputs(task, r);
-    } catch (err) {
-      this.#fail(`Could not prepare the photo: ${err.message}`);
-      return;
-    }
-    drawNearest($('.before'), job.before);
     this.#busy = true;
     this.#update();
+    let job;
+    let plan;
+    try {
+      job = this.#inputs(task, model.framed, model.resolution);
+      plan = await this.#model.plan({ task, steps, method, width: job.input.width, height: job.input.height });
+      if (plan.backend === 'cpu' && plan.seconds > CPU_LIMIT_S) {
+        throw new Error(`on the CPU this would take about ${Math.round(plan.seconds / 60)} minutes: use fewer steps or a smaller photo, or a browser with WebGPU`);
+      }
+    } catch (err) {
+      this.#fail(`Could not restore this photo: ${err.message}`);
+      this.#busy = false;
+      this.#update();
+      return;
+    }
+    const before = $('.before');
+    before.width = plan.width;
+    before.height = plan.height;
+    drawNearest(before, job.before);
     const bar = $('progress');
-    bar.max = steps;
+    bar.max = plan.tileSteps;
     bar.value = 0;
-    this.#status(`Restoring: 0 of ${steps} steps…`);
+    this.#status(`Restoring: 0 of ${plan.tileSteps} tile-steps…`);
     try {
       const out = await this.#model.restore({
         task, steps, method, seed, input: job.input, mask: job.mask,
         onProgress: (done, total) => {
           bar.max = total;
           bar.value = done;
-          this.#status(`Restoring: ${done} of ${total} steps…`);
+          this.#status(`Restoring: ${done} of ${total} tile-steps…`);
           this.dispatchEvent(new CustomEvent('conjure-progress', { detail: { done, total }, bubbles: true, composed: true }));
         },
       });
       this.result = out.image;
       const after = $('.after');
+      after.width = out.image.width;
+      after.height = out.image.height;
       after.getContext('2d').putImageData(out.image, 0, 0);
-      this.#status(`Restored in ${Math.round(out.ms)} ms on ${out.backend}.`);
+      this.#status(`Restored ${out.image.width}×${out.image.height} in ${Math.round(out.ms)} ms on ${out.backend}.`);
       const link = $('.download');
       after.toBlob((blob) => {
         if (!blob) return;

@@ -5,7 +5,8 @@
 //
 // Messages in:  {id, op: 'load', wasmExec, wasm, weights: ArrayBuffer, preferGPU}
 //               {id, op: 'restore', request: {task, pixels, width, height, mask?, steps, method, seed}}
-// Messages out: {id, progress: [done, total]} during a restore, then
+//               {id, op: 'plan', request: {task, width, height, steps, method, seed}}
+// Messages out: {id, progress: [done, total]} during a restore (tile-steps), then
 //               {id, ok: true, value, info} or {id, ok: false, error, info}
 // URLs arrive absolute, so this script also works when started from a blob
 // by a page on another origin.
@@ -73,6 +74,11 @@ async function handle(msg) {
       const value = await engine.restore(msg.request, onProgress);
       return { value, transfer: [value.pixels.buffer] };
     }
+    case 'plan':
+      if (!engine) {
+        throw new Error('no model loaded: call Conjure.load() first');
+      }
+      return { value: await engine.plan(msg.request) };
     default:
       throw new Error(`unknown message ${JSON.stringify(msg.op)}: conjure.js and conjure-worker.js are from different builds; reload`);
   }

@@ -3,15 +3,19 @@
 // Worker; nothing is uploaded.
 //
 //   import { Conjure } from 'https://HOST/conjure.js';
-//   const c = await Conjure.load();                       // the shipped model
+//   const c = await Conjure.load();                       // the photo model
 //   const { image, ms, backend } = await c.restore({ task: 'sr4', input: imageData });
+//
+// The photo model (the default) restores a whole photo at its own size,
+// its network run on overlapping 64×64 tiles; the face model ('face64')
+// restores the 64×64 frame of the input's centred square.
 //
 // Every URL is taken relative to this module's own URL, so the module works
 // when another site imports it (the server must then allow that origin
 // with CORS headers). The page, the <conjure-restore> web component and
 // the browser tests all use exactly this API.
 
-const TASKS = ['sr4', 'inpaint', 'deblur', 'gray'];
+const TASKS = ['sr4', 'sr2', 'inpaint', 'deblur', 'gray', 'denoise'];
 const METHODS = ['cpigdm', 'pigdm'];
 const MAX_STEPS = 100; // as wasm/engine.MaxSteps
 const CACHE = 'conjure-models-v1';
@@ -39,22 +43,27 @@ export class Conjure {
   /**
    * Loads a model and starts the Worker that runs it, on WebGPU when the
    * browser offers an adapter, else on the CPU (info().notice says why).
-   * @param {{model?: string, backend?: 'auto'|'cpu'}} [options] model: URL
-   *   of a weight file (default: the shipped model, whose SHA-256 is
-   *   verified); backend 'cpu' skips WebGPU.
+   * @param {{model?: string, backend?: 'auto'|'cpu'}} [options] model: a
+   *   shipped model's name ('photo', the default, or 'face64'; its SHA-256
+   *   is verified and it is kept in the Cache API), or the URL of another
+   *   weight file; backend 'cpu' skips WebGPU.
    * @returns {Promise<Conjure>}
    */
   static async load({ model, backend = 'auto' } = {}) {
     if (backend !== 'auto' && backend !== 'cpu') {
       throw new Error(`backend ${JSON.stringify(backend)}: use 'auto' or 'cpu'`);
     }
+    if (model !== undefined && (typeof model !== 'string' || model === '')) {
+      throw new Error(`model ${JSON.stringify(model)}: use 'photo', 'face64' or the URL of a .safetensors file`);
+    }
     const assets = await fetchAssets();
-    const shipped = model === undefined;
-    const url = shipped ? assets.model.url : new URL(model, globalThis.location?.href ?? import.meta.url).href;
-    const weights = await fetchModel(url, shipped ? assets.model.sha256 : null);
+    const shipped = assets.models.find((m) => m.name === (model ?? assets.model.name));
+    const url = shipped ? shipped.url : new URL(model, globalThis.location?.href ?? import.meta.url).href;
+    const weights = await fetchModel(url, shipped ? shipped.sha256 : null, assets.models.map((m) => m.name));
     const c = new Conjure(startWorker(), {
-      name: shipped ? assets.model.name : url.split('/').pop().replace(/\.[^.]*$/, ''),
+      name: shipped ? shipped.name : url.split('/').pop().replace(/\.[^.]*$/, ''),
       bytes: weights.byteLength,
+      shipped: assets.models.map(({ name, bytes, resolution, framed }) => ({ name, bytes, resolution, framed })),
     });
     try {
       await c.#call({ op: 'load', wasmExec: assets.wasmExec, wasm: assets.wasm, weights, preferGPU: backend === 'auto' }, [weights]);
@@ -67,14 +76,18 @@ export class Conjure {
 
   /**
    * What runs the model: {backend: 'webgpu'|'cpu', adapter, model: {name,
-   * resolution, bytes}, notice?} — notice says why the CPU runs.
+   * resolution, bytes, framed}, models: [{name, resolution, bytes, framed}],
+   * notice?}. framed: the model restores the resolution×resolution frame of
+   * a centred square (the face model), else whole photos; models lists the
+   * shipped ones, the default first; notice says why the CPU runs.
    */
   info() {
     const i = this.#info;
     const out = {
       backend: i.backend,
       adapter: i.adapter,
-      model: { name: this.#model.name, resolution: i.resolution, bytes: i.bytes },
+      model: { name: this.#model.name, resolution: i.resolution, bytes: i.bytes, framed: i.framed },
+      models: this.#model.shipped.map((m) => ({ ...m })),
     };
     if (i.notice) {
       out.notice = i.notice;
@@ -83,26 +96,23 @@ export class Conjure {
   }
 
   /**
-   * Restores an image. For sr4 the input is the low-resolution image,
-   * (R/4)×(R/4) with R = info().model.resolution; for the other tasks it is
-   * R×R. Other sizes are centre-cropped and resized, as `conjure restore`
-   * does. The result is R×R.
-   * @param {{task: 'sr4'|'inpaint'|'deblur'|'gray', input: ImageData,
-   *   mask?: ImageData, steps?: number, method?: 'cpigdm'|'pigdm',
-   *   seed?: number, onProgress?: (done: number, total: number) => void}} o
+   * Restores an image, as `conjure restore --model NAME` does. With the
+   * photo model the input is the whole photo at its own size, every side
+   * at least 16 px: sr4 returns 4W×4H, sr2 2W×2H (outputs up to
+   * 2048×2048), the others W×H (deblur and denoise up to 2048×2048,
+   * inpaint and gray up to 4096×4096). With a framed model (face64) the
+   * input's centred square is resized to R×R (sr4: (R/4)×(R/4), sr2:
+   * (R/2)×(R/2); R = info().model.resolution) and the result is R×R.
+   * onProgress counts tile-steps: the network's tiles times the steps.
+   * @param {{task: 'sr4'|'sr2'|'inpaint'|'deblur'|'gray'|'denoise',
+   *   input: ImageData, mask?: ImageData, steps?: number,
+   *   method?: 'cpigdm'|'pigdm', seed?: number,
+   *   onProgress?: (done: number, total: number) => void}} o
    *   mask: inpainting only, the size of input, white = keep, black = fill.
    * @returns {Promise<{image: ImageData, ms: number, backend: 'webgpu'|'cpu'}>}
    */
   async restore({ task, input, mask, steps = 5, method = 'cpigdm', seed = 0, onProgress } = {}) {
-    if (!TASKS.includes(task)) {
-      throw new Error(`task ${JSON.stringify(task)}: use one of ${TASKS.join(', ')}`);
-    }
-    if (!METHODS.includes(method)) {
-      throw new Error(`method ${JSON.stringify(method)}: use cpigdm or pigdm`);
-    }
-    if (!Number.isInteger(steps) || steps < 1 || steps > MAX_STEPS) {
-      throw new Error(`steps ${steps}: use a whole number from 1 to ${MAX_STEPS} (5 is the default)`);
-    }
+    checkOptions(task, steps, method);
     if (!Number.isSafeInteger(seed) || seed < 0) {
       throw new Error(`seed ${seed}: use a whole number ≥ 0`);
     }
@@ -126,13 +136,32 @@ export class Conjure {
       const t0 = performance.now();
       const out = await this.#call({ op: 'restore', request }, transfer, onProgress);
       return {
-        image: new ImageData(out.pixels, out.size, out.size),
+        image: new ImageData(out.pixels, out.width, out.height),
         ms: performance.now() - t0,
-        backend: this.#info.backend,
+        backend: out.backend,
       };
     });
     this.#queue = run.catch(() => {});
     return run;
+  }
+
+  /**
+   * The work a restore of a width×height input would take, without
+   * pixels: {width, height} of the output, tiles (per network pass; for
+   * inpainting an upper bound, the window depends on the mask),
+   * tileSteps (tiles × steps, the total onProgress counts to), seconds (the
+   * estimate on this backend: on the CPU from one tile's measured time,
+   * refined by each restore; on WebGPU from the latest restore, 0 before
+   * one) and backend. Rejects as restore would for a size over the limits.
+   * @param {{task: string, width: number, height: number, steps?: number, method?: string}} o
+   * @returns {Promise<{width: number, height: number, tiles: number, tileSteps: number, seconds: number, backend: string}>}
+   */
+  async plan({ task, width, height, steps = 5, method = 'cpigdm' } = {}) {
+    checkOptions(task, steps, method);
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+      throw new Error(`size ${width}×${height}: give the input's width and height in pixels`);
+    }
+    return this.#call({ op: 'plan', request: { task, width, height, steps, method, seed: 0 } }, []);
   }
 
   /** Stops the Worker and frees its memory; the instance is unusable after. */
@@ -177,6 +206,19 @@ export class Conjure {
   }
 }
 
+/** checkOptions throws unless task, steps and method are ones restore takes. */
+function checkOptions(task, steps, method) {
+  if (!TASKS.includes(task)) {
+    throw new Error(`task ${JSON.stringify(task)}: use one of ${TASKS.join(', ')}`);
+  }
+  if (!METHODS.includes(method)) {
+    throw new Error(`method ${JSON.stringify(method)}: use cpigdm or pigdm`);
+  }
+  if (!Number.isInteger(steps) || steps < 1 || steps > MAX_STEPS) {
+    throw new Error(`steps ${steps}: use a whole number from 1 to ${MAX_STEPS} (5 is the default)`);
+  }
+}
+
 /** checkImage throws unless img looks like an ImageData. */
 function checkImage(img, what) {
   if (!img || !(img.data instanceof Uint8ClampedArray) || img.data.length !== 4 * img.width * img.height || img.width < 1) {
@@ -198,16 +240,18 @@ async function fetchAssets() {
     throw new Error(`could not read ${url.href} (${err.message}): check the connection and reload; if you host Conjure, build the site with \`make site\``);
   }
   const abs = (u) => new URL(u, url).href;
-  return { ...a, wasm: abs(a.wasm), wasmExec: abs(a.wasmExec), model: { ...a.model, url: abs(a.model.url) } };
+  const models = a.models.map((m) => ({ ...m, url: abs(m.url) }));
+  return { ...a, wasm: abs(a.wasm), wasmExec: abs(a.wasmExec), model: models[0], models };
 }
 
 /**
  * fetchModel returns the weight file at url, from the Cache API when it is
  * there, else from the network (then cached). With sha256 (lowercase hex)
  * it verifies the bytes, dropping a corrupt cached copy and downloading it
- * again once.
+ * again once. names, the shipped models, go into the error for a URL that
+ * is not there.
  */
-async function fetchModel(url, sha256, retried = false) {
+async function fetchModel(url, sha256, names, retried = false) {
   const cache = globalThis.caches ? await caches.open(CACHE).catch(() => null) : null;
   let resp = cache ? await cache.match(url) : undefined;
   const cached = resp !== undefined;
@@ -218,7 +262,7 @@ async function fetchModel(url, sha256, retried = false) {
       throw new Error(`could not download the model ${url} (${err.message}): check the connection and reload`);
     }
     if (!resp.ok) {
-      throw new Error(`downloading the model ${url} failed (HTTP ${resp.status}): check the URL, or omit model to use the shipped one`);
+      throw new Error(`downloading the model ${url} failed (HTTP ${resp.status}): check the URL, or name a shipped model (${names.join(', ')})`);
     }
   }
   const buf = await resp.arrayBuffer();
@@ -230,7 +274,7 @@ async function fetchModel(url, sha256, retried = false) {
     if (got !== sha256) {
       if (cached && !retried) {
         await cache.delete(url);
-        return fetchModel(url, sha256, true);
+        return fetchModel(url, sha256, names, true);
       }
       throw new Error(`the model ${url} is corrupt (SHA-256 ${got}, want ${sha256}): reload the page to download it again`);
     }

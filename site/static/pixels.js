@@ -1,6 +1,7 @@
-// Pixel helpers of the page: cut and scale a region of a photo into the
-// ImageData the model takes, and derive the "before" pictures shown beside
-// the result. Everything runs on 2-D canvases; nothing leaves the page.
+// Pixel helpers of the page: read a photo's pixels, cut and scale a region
+// of it into the ImageData the face model takes, and derive the "before"
+// pictures shown beside the result. Everything runs on 2-D canvases;
+// nothing leaves the page.
 
 /** A canvas of the given size with its 2-D context (readback-friendly). */
 function canvas2d(width, height) {
@@ -8,6 +9,43 @@ function canvas2d(width, height) {
   c.width = width;
   c.height = height;
   return { canvas: c, ctx: c.getContext('2d', { willReadFrequently: true }) };
+}
+
+/** Returns every pixel of source (an ImageBitmap, image or canvas) as ImageData. */
+export function imageDataOf(source) {
+  const { ctx } = canvas2d(source.width, source.height);
+  ctx.drawImage(source, 0, 0);
+  return ctx.getImageData(0, 0, source.width, source.height);
+}
+
+/**
+ * Returns source scaled down (never up) so that neither side exceeds side,
+ * as ImageData, in halving steps as cropScaled does.
+ */
+export function shrunk(source, side) {
+  const s = Math.min(1, side / Math.max(source.width, source.height));
+  const w = Math.max(1, Math.round(source.width * s));
+  const h = Math.max(1, Math.round(source.height * s));
+  let cw = source.width;
+  let ch = source.height;
+  let { canvas, ctx } = canvas2d(cw, ch);
+  ctx.drawImage(source, 0, 0);
+  while (cw / 2 >= w && ch / 2 >= h) {
+    cw = Math.round(cw / 2);
+    ch = Math.round(ch / 2);
+    ({ canvas, ctx } = drawnSmooth(canvas, cw, ch));
+  }
+  if (cw !== w || ch !== h) ({ canvas, ctx } = drawnSmooth(canvas, w, h));
+  return ctx.getImageData(0, 0, w, h);
+}
+
+// drawnSmooth returns a w×h canvas holding source, scaled with smoothing.
+function drawnSmooth(source, w, h) {
+  const c = canvas2d(w, h);
+  c.ctx.imageSmoothingEnabled = true;
+  c.ctx.imageSmoothingQuality = 'high';
+  c.ctx.drawImage(source, 0, 0, w, h);
+  return c;
 }
 
 /**

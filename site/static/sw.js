@@ -1,6 +1,6 @@
 // sw.js: Conjure's service worker. It makes the site work offline after the
 // first visit: at install it precaches the page, its scripts and styles, and
-// the WebAssembly, wasm_exec.js and model that /assets.json names.
+// the WebAssembly, wasm_exec.js and models that /assets.json names.
 //
 // Content-hashed files (/assets/…) never change under their name, so they
 // are served from the cache first. Every other file is fetched from the
@@ -21,6 +21,7 @@ const STABLE = [
   '/frame.js',
   '/brush.js',
   '/pixels.js',
+  '/view.js',
   '/conjure.js',
   '/conjure-worker.js',
   '/conjure-restore.js',
@@ -63,7 +64,7 @@ self.addEventListener('fetch', (event) => {
 
 // hashedURLs lists the content-hashed files that assets.json names, as paths.
 function hashedURLs(assets) {
-  return [assets.wasm, assets.wasmExec, assets.model.url].map((u) => new URL(u, self.location.origin).pathname);
+  return [assets.wasm, assets.wasmExec, ...assets.models.map((m) => m.url)].map((u) => new URL(u, self.location.origin).pathname);
 }
 
 async function cacheFirst(request) {

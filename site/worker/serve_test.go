@@ -245,28 +245,31 @@ func TestEmbeddableCrossOrigin(t *testing.T) {
 	}
 }
 
-// assets.json must name files that exist, and the model's SHA-256 and size
-// must be those of the bytes served (conjure.js refuses a mismatch).
+// assets.json must name files that exist, and each model's SHA-256 and
+// size must be those of the bytes served (conjure.js refuses a mismatch);
+// it ships the photo model (the default) and the face model.
 func TestAssetManifest(t *testing.T) {
 	site := builtSite(t)
 	base := server(t, site)
+	type model struct {
+		Name       string `json:"name"`
+		URL        string `json:"url"`
+		SHA256     string `json:"sha256"`
+		Bytes      int    `json:"bytes"`
+		Resolution int    `json:"resolution"`
+	}
 	var m struct {
-		Wasm     string `json:"wasm"`
-		WasmExec string `json:"wasmExec"`
-		Model    struct {
-			Name       string `json:"name"`
-			URL        string `json:"url"`
-			SHA256     string `json:"sha256"`
-			Bytes      int    `json:"bytes"`
-			Resolution int    `json:"resolution"`
-		} `json:"model"`
+		Wasm     string  `json:"wasm"`
+		WasmExec string  `json:"wasmExec"`
+		Model    model   `json:"model"`
+		Models   []model `json:"models"`
 	}
 	_, body := get(t, http.MethodGet, base+"/assets.json", nil)
 	if err := json.Unmarshal(body, &m); err != nil {
 		t.Fatalf("assets.json: %v\n%s", err, body)
 	}
 	hashed := regexp.MustCompile(`^/assets/[a-z0-9_]+\.[0-9a-f]{12}\.(wasm|js|safetensors)$`)
-	for _, u := range []string{m.Wasm, m.WasmExec, m.Model.URL} {
+	for _, u := range []string{m.Wasm, m.WasmExec} {
 		if !hashed.MatchString(u) {
 			t.Errorf("assets.json names %q, want /assets/NAME.HASH.EXT", u)
 		}
@@ -275,19 +278,24 @@ func TestAssetManifest(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !bytes.HasPrefix(wasm, []byte("\x00asm")) {
 		t.Errorf("GET %s: status %d, want a WebAssembly module", m.Wasm, resp.StatusCode)
 	}
-	resp, model := get(t, http.MethodGet, base+m.Model.URL, nil)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: status %d", m.Model.URL, resp.StatusCode)
+	if len(m.Models) != 2 || m.Models[0].Name != "photo" || m.Models[1].Name != "face64" || m.Model != m.Models[0] {
+		t.Fatalf("assets.json models %+v, default %+v: want photo (the default) and face64", m.Models, m.Model)
 	}
-	sum := sha256.Sum256(model)
-	if got := hex.EncodeToString(sum[:]); got != m.Model.SHA256 {
-		t.Errorf("model SHA-256 %s, assets.json says %s", got, m.Model.SHA256)
-	}
-	if len(model) != m.Model.Bytes {
-		t.Errorf("model is %d bytes, assets.json says %d", len(model), m.Model.Bytes)
-	}
-	if m.Model.Name != "face64" || m.Model.Resolution != 64 {
-		t.Errorf("model %q at %d px, want face64 at 64", m.Model.Name, m.Model.Resolution)
+	for _, mi := range m.Models {
+		if !hashed.MatchString(mi.URL) {
+			t.Errorf("assets.json names %q, want /assets/NAME.HASH.EXT", mi.URL)
+		}
+		resp, data := get(t, http.MethodGet, base+mi.URL, nil)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: status %d", mi.URL, resp.StatusCode)
+		}
+		sum := sha256.Sum256(data)
+		if got := hex.EncodeToString(sum[:]); got != mi.SHA256 {
+			t.Errorf("%s: SHA-256 %s, assets.json says %s", mi.Name, got, mi.SHA256)
+		}
+		if len(data) != mi.Bytes || mi.Resolution != 64 {
+			t.Errorf("%s: %d bytes at %d px, assets.json says %d bytes, want 64 px", mi.Name, len(data), mi.Resolution, mi.Bytes)
+		}
 	}
 }
 

@@ -5,11 +5,21 @@
 // images. It has no JavaScript in it: package main of wasm/ bridges it to
 // the Worker's messages, and native tests drive it directly.
 //
+// Two kinds of model, as on the command line: a local prior (the shipped
+// photo model) restores a whole photo at its own size, its network run on
+// overlapping tiles (package tile on the CPU, gpu.TiledNet on the GPU); a
+// model with attention (the face model) is framed, restoring R×R images
+// of the input's centred square.
+//
 // # Invariants
 //
 // Pixels cross the boundary as 8-bit RGBA, row-major, non-premultiplied
 // (the layout of the browser's ImageData): pixel (i, j) of a W×H image is
-// at offset 4·(i·W + j). The output is always R×R, R the model's
-// resolution, fully opaque. An Engine is not safe for concurrent use: the
-// Worker runs one restore at a time.
+// at offset 4·(i·W + j). Outputs are fully opaque: a photo model's is
+// 4W×4H for sr4 and sr4box, 2W×2H for sr2 and W×H otherwise; a framed
+// model's is R×R, R its resolution. Progress counts tile-steps, the
+// network's tiles times the sampler's steps, so that it moves on large
+// photos. Sizes are checked before anything the size of the photo is
+// allocated. An Engine is not safe for concurrent use: the Worker runs one
+// restore at a time.
 package engine

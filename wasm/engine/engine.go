@@ -8,7 +8,9 @@ import (
 	"conjure/cpu"
 	"conjure/gpu"
 	"conjure/model"
+	"conjure/restore"
 	"conjure/sampler"
+	"conjure/tile"
 )
 
 // Backend names, as the JavaScript API reports them.
@@ -20,26 +22,44 @@ const (
 // Engine holds a model and the backend that runs it.
 type Engine struct {
 	m       *model.Model
+	prior   string // restore.PriorPhoto (whole photos on tiles) or restore.PriorFace (framed)
 	bytes   int
 	backend string // WebGPU or CPU
 	adapter string // the GPU's description, or "cpu"
 	notice  string // why the CPU runs, when it does
 
-	b   sampler.Backend
+	// framed is the CPU backend of a framed model: its one network is
+	// allocated once. Whole photos get a tiled network per restore, since
+	// the tiling depends on the photo's size.
+	framed sampler.Backend
+
 	dev *gpu.Device // nil on the CPU
-	net *gpu.Net
-	// probe is read back after each step on the GPU, so that progress
-	// reports work done rather than work recorded.
+	gb  *gpu.Backend
+	// slot is the network gb runs: the framed model's Net for good, or a
+	// photo's TiledNet for one restore. One Backend for the engine's life
+	// keeps its scratch buffers, which nothing else could free.
+	slot *netSlot
+	net  *gpu.Net // the framed model's network; nil for a photo model
+	// probe is read back to wait for the device, so that progress reports
+	// work done rather than work recorded.
 	probe *gpu.Buffer
+
+	cost costs // measured times, for Plan's estimates
 }
+
+// netSlot is a gpu.Network whose implementation the engine swaps.
+type netSlot struct{ gpu.Network }
 
 // Info describes an Engine for the page.
 type Info struct {
 	Backend    string // WebGPU or CPU
 	Adapter    string // the GPU's description, or "cpu"
-	Resolution int    // R: the output is R×R
+	Resolution int    // R: the network's tile side; a framed model's output is R×R
 	Bytes      int    // size of the weight file
-	Notice     string // why the engine runs on the CPU; empty on the GPU
+	// Framed reports a model with attention, which restores the R×R frame
+	// of the input's centred square; a local model restores whole photos.
+	Framed bool
+	Notice string // why the engine runs on the CPU; empty on the GPU
 }
 
 // Load parses the weight file weights and opens a backend for it: the GPU
@@ -50,7 +70,7 @@ func Load(weights []byte, preferGPU bool) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the model file is not a Conjure weight file (%v): reload the page, or pass the URL of a .safetensors file made by train.export", err)
 	}
-	e := &Engine{m: m, bytes: len(weights)}
+	e := &Engine{m: m, prior: restore.Prior(m.Config()), bytes: len(weights)}
 	if !preferGPU {
 		e.useCPU("The CPU backend was requested.")
 		return e, nil
@@ -70,50 +90,83 @@ func cpuNotice(err error) string {
 }
 
 // openGPU opens the device, uploads the network and compiles the kernels.
+// A photo model's tiled network is made per restore; here one of a single
+// tile is made and freed, so that a device that cannot run the model
+// fails now and the engine falls back to the CPU before any restore.
 func (e *Engine) openGPU() error {
 	d, err := gpu.Open()
 	if err != nil {
 		return err
 	}
-	net, err := gpu.NewNet(d, e.m)
-	if err != nil {
-		d.Close()
-		return err
+	slot := &netSlot{}
+	var net *gpu.Net
+	if e.prior == restore.PriorFace {
+		net, err = gpu.NewNet(d, e.m)
+		slot.Network = net
+	} else {
+		err = checkTiledNet(d, e.m)
 	}
-	b, err := gpu.NewBackend(d, net)
+	var gb *gpu.Backend
+	var probe *gpu.Buffer
 	if err == nil {
-		e.probe, err = d.NewBuffer(1)
+		gb, err = gpu.NewBackend(d, slot)
+	}
+	if err == nil {
+		probe, err = d.NewBuffer(1)
 	}
 	if err != nil {
-		net.Destroy()
+		if net != nil {
+			net.Destroy()
+		}
 		d.Close()
 		return err
 	}
-	e.b, e.dev, e.net = b, d, net
+	e.dev, e.gb, e.slot, e.net, e.probe = d, gb, slot, net, probe
 	e.backend, e.adapter, e.notice = WebGPU, d.Name(), ""
+	return nil
+}
+
+// checkTiledNet makes and frees the tiled network of one tile.
+func checkTiledNet(d *gpu.Device, m *model.Model) error {
+	res := m.Config().Resolution
+	g, err := tile.NewGrid(res, res, res, tile.DefaultOverlap(res))
+	if err != nil {
+		return err
+	}
+	tn, err := gpu.NewTiledNet(d, m, g)
+	if err != nil {
+		return err
+	}
+	tn.Destroy()
 	return nil
 }
 
 // useCPU switches to the CPU backend and records why.
 func (e *Engine) useCPU(why string) {
 	e.closeGPU()
-	e.b = cpu.New(e.m.NewRunner())
+	if e.prior == restore.PriorFace {
+		e.framed = cpu.New(e.m.NewRunner())
+	}
 	e.backend, e.adapter, e.notice = CPU, CPU, why
 }
 
-// closeGPU frees the GPU backend, if open.
+// closeGPU frees the GPU backend, if open. Closing the device frees every
+// buffer on it, the backend's scratch buffers included.
 func (e *Engine) closeGPU() {
 	if e.dev == nil {
 		return
 	}
-	e.net.Destroy()
+	if e.net != nil {
+		e.net.Destroy()
+	}
 	e.dev.Close()
-	e.dev, e.net, e.probe = nil, nil, nil
+	e.dev, e.gb, e.slot, e.net, e.probe = nil, nil, nil, nil, nil
 }
 
 // Info describes the engine.
 func (e *Engine) Info() Info {
-	return Info{Backend: e.backend, Adapter: e.adapter, Resolution: e.m.Config().Resolution, Bytes: e.bytes, Notice: e.notice}
+	return Info{Backend: e.backend, Adapter: e.adapter, Resolution: e.m.Config().Resolution, Bytes: e.bytes,
+		Framed: e.prior == restore.PriorFace, Notice: e.notice}
 }
 
 // Close frees the backend's device memory; the Engine must not be used

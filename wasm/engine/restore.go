@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"image"
+	"time"
 
 	"conjure/gpu"
 	"conjure/imaging"
@@ -12,86 +13,146 @@ import (
 )
 
 // MaxSteps bounds Request.Steps: each step is one network evaluation and
-// its VJP, and a person waits for them.
+// its VJP over every tile, and a person waits for them.
 const MaxSteps = 100
 
 // Request is one restoration, as the JavaScript API passes it.
 type Request struct {
-	Task          string // sr4, sr4box, inpaint, deblur or gray
+	Task          string // sr4, sr2, sr4box, inpaint, deblur, denoise or gray
 	Pixels        []byte // RGBA input, Width×Height
 	Width, Height int
 	Mask          []byte // RGBA keep-mask (white = keep), Width×Height; inpaint only
-	Steps         int    // network evaluations, 1…MaxSteps
+	Steps         int    // sampler steps, 1…MaxSteps
 	Method        string // cpigdm or pigdm
 	Seed          uint64 // seed of the initial noise, as `conjure restore --seed`
 }
 
 // Result is a restored image.
 type Result struct {
-	Pixels []byte // RGBA, Size×Size
-	Size   int
-	// Resized reports that the input (and mask) had another size than the
-	// task takes and were centre-cropped and resized.
+	Pixels        []byte // RGBA, Width×Height
+	Width, Height int
+	// Resized reports that a framed model's input (and mask) had another
+	// size than the task takes and were centre-cropped and resized.
 	Resized bool
+	Backend string // what ran it: WebGPU or CPU
+}
+
+// job is a checked request: what the sampler runs.
+type job struct {
+	task   restore.Task
+	o      sampler.Options
+	sigmaY float64 // the measurement's noise: restore.DenoiseSigma for denoise, as the CLI's default
 }
 
 // Restore runs r on the engine's backend, calling progress(done, total)
-// after each step, and returns the R×R result. A failure of the GPU
+// as tile-steps finish, and returns the result. A failure of the GPU
 // backend switches the engine to the CPU for later requests, with a
 // notice, and is returned as an error.
 func (e *Engine) Restore(r Request, progress func(done, total int)) (Result, error) {
-	task, o, err := e.check(r)
+	j, err := e.check(r)
 	if err != nil {
 		return Result{}, err
 	}
+	if e.prior == restore.PriorFace {
+		return e.restoreFramed(j, r, progress)
+	}
+	return e.restorePhoto(j, r, progress)
+}
+
+// Check returns the error Restore would return for r's task, method,
+// steps and size, without looking at the pixels: the Worker calls it
+// before copying them, so an over-size photo is refused before its bytes
+// are.
+func (e *Engine) Check(r Request) error {
+	_, err := e.check(r)
+	return err
+}
+
+// check validates what can be checked before any work: the task, the
+// method and steps, and the size (restore.CheckSize's limits for a photo
+// model).
+func (e *Engine) check(r Request) (job, error) {
+	task, err := restore.ParseTask(r.Task)
+	if err != nil {
+		return job{}, err
+	}
+	m := sampler.Method(r.Method)
+	if m != sampler.CPiGDM && m != sampler.PiGDM {
+		return job{}, fmt.Errorf("method %q: use cpigdm or pigdm", r.Method)
+	}
+	if r.Steps < 1 || r.Steps > MaxSteps {
+		return job{}, fmt.Errorf("steps %d: use 1 to %d (5 is the default)", r.Steps, MaxSteps)
+	}
+	if e.prior == restore.PriorPhoto {
+		if err := restore.CheckSize(task, r.Width, r.Height); err != nil {
+			return job{}, err
+		}
+	} else if err := checkFramedSize(r.Width, r.Height, "input"); err != nil {
+		return job{}, err
+	}
+	var sigmaY float64
+	if task == restore.Denoise {
+		sigmaY = restore.DenoiseSigma
+	}
+	o := restore.Options(e.prior, task, m, r.Steps, sigmaY)
+	if _, err := o.Validate(); err != nil {
+		return job{}, err
+	}
+	return job{task: task, o: o, sigmaY: sigmaY}, nil
+}
+
+// checkFramedSize bounds what a framed model crops and resizes.
+func checkFramedSize(w, h int, what string) error {
+	switch {
+	case w < 1 || h < 1:
+		return fmt.Errorf("%s is %d×%d: give an image with pixels", what, w, h)
+	case int64(w)*int64(h) > imaging.MaxPixels:
+		return fmt.Errorf("%s is %d×%d, over %d pixels: crop or shrink it first", what, w, h, imaging.MaxPixels)
+	}
+	return nil
+}
+
+// restoreFramed restores the R×R frame of the input's centred square, as
+// the command line does for a framed model.
+func (e *Engine) restoreFramed(j job, r Request, progress func(done, total int)) (Result, error) {
 	res := e.m.Config().Resolution
 	img, err := rgba(r.Pixels, r.Width, r.Height, "input")
 	if err != nil {
 		return Result{}, err
 	}
-	keep, maskResized, err := e.keep(task, r, res)
+	keep, maskResized, err := e.keep(j.task, r, res)
 	if err != nil {
 		return Result{}, err
 	}
-	op, err := restore.Operator(task, res, keep)
+	op, err := restore.Operator(j.task, res, keep)
 	if err != nil {
 		return Result{}, err
 	}
-	obs, resized, err := imaging.Fit(img, restore.ObservedSide(task, res))
+	obs, resized, err := imaging.Fit(img, restore.ObservedSide(j.task, res))
 	if err != nil {
 		return Result{}, fmt.Errorf("input: %w", err)
 	}
 	y := restore.Measurement(op, obs)
-	x, err := e.run(op, y, o, r.Seed, progress)
+	count := newTileSteps(1, j.o.Steps, passCosts(true), progress)
+	start := time.Now()
+	var x []float64
+	backend := e.backend
+	if e.dev == nil {
+		x, err = restore.Run(e.framed, op, y, j.sigmaY, j.o, r.Seed, count.step)
+	} else {
+		x, err = e.onGPU(op, count, func(b sampler.Backend, cb func(sampler.Step)) ([]float64, error) {
+			return restore.Run(b, op, y, j.sigmaY, j.o, r.Seed, cb)
+		})
+	}
 	if err != nil {
 		return Result{}, err
 	}
+	e.observe(backend, 1, j.o.Steps, time.Since(start))
 	out, err := imaging.Image(x, restore.Channels, res, res)
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Pixels: out.Pix, Size: res, Resized: resized || maskResized}, nil
-}
-
-// check validates what can be checked before any work: the task, the
-// method and steps, the pixel buffer sizes.
-func (e *Engine) check(r Request) (restore.Task, sampler.Options, error) {
-	task, err := restore.ParseTask(r.Task)
-	if err != nil {
-		return "", sampler.Options{}, err
-	}
-	m := sampler.Method(r.Method)
-	if m != sampler.CPiGDM && m != sampler.PiGDM {
-		return "", sampler.Options{}, fmt.Errorf("method %q: use cpigdm or pigdm", r.Method)
-	}
-	if r.Steps < 1 || r.Steps > MaxSteps {
-		return "", sampler.Options{}, fmt.Errorf("steps %d: use 1 to %d (5 is the default)", r.Steps, MaxSteps)
-	}
-	o := restore.Options(restore.PriorFace, task, m, r.Steps, 0)
-	if _, err := o.Validate(); err != nil {
-		return "", sampler.Options{}, err
-	}
-	return task, o, nil
+	return Result{Pixels: out.Pix, Width: res, Height: res, Resized: resized || maskResized, Backend: backend}, nil
 }
 
 // keep returns the inpainting keep-mask at the model's resolution: the
@@ -125,54 +186,49 @@ func (e *Engine) keep(t restore.Task, r Request, res int) ([]bool, bool, error) 
 	return keep, true, nil
 }
 
-// rgba wraps RGBA pixels as an image, checking their size first.
+// rgba wraps RGBA pixels as an image, checking their length first.
 func rgba(pix []byte, w, h int, what string) (*image.NRGBA, error) {
-	switch {
-	case w < 1 || h < 1:
-		return nil, fmt.Errorf("%s is %d×%d: give an image with pixels", what, w, h)
-	case w*h > imaging.MaxPixels:
-		return nil, fmt.Errorf("%s is %d×%d, over %d pixels: crop or shrink it first", what, w, h, imaging.MaxPixels)
-	case len(pix) != 4*w*h:
+	if err := checkFramedSize(w, h, what); err != nil {
+		return nil, err
+	}
+	if len(pix) != 4*w*h {
 		return nil, fmt.Errorf("%s has %d bytes, want %d for %d×%d RGBA", what, len(pix), 4*w*h, w, h)
 	}
 	return &image.NRGBA{Pix: pix, Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}, nil
 }
 
-// run restores y with the engine's backend, as `conjure restore` does. On
-// the GPU it frees the request's vectors and operator tables afterwards,
-// and turns a panic of the GPU backend (whose methods cannot return
-// errors) into an error and a switch to the CPU.
-func (e *Engine) run(op operator.Operator, y []float64, o sampler.Options, seed uint64, progress func(done, total int)) (x []float64, err error) {
+// onGPU runs solve on the GPU backend, as `conjure restore` runs it. It
+// waits for the device after each step, so that progress reports work
+// done; frees the request's vectors and op's tables afterwards; and turns a
+// panic of the GPU backend (whose methods cannot return errors) into an
+// error and a switch to the CPU.
+func (e *Engine) onGPU(op operator.Operator, count *tileSteps, solve func(sampler.Backend, func(sampler.Step)) ([]float64, error)) (x []float64, err error) {
 	cb := func(s sampler.Step) {
-		if progress != nil {
-			progress(s.I, s.N)
-		}
+		e.wait()
+		count.step(s)
 	}
-	if e.dev == nil {
-		return restore.Run(e.b, op, y, 0, o, seed, cb)
-	}
-	wait := make([]float64, 1)
-	gpuCB := func(s sampler.Step) {
-		// The step is only recorded: wait for the device to run it.
-		if err := e.probe.Read(wait); err != nil {
-			panic(err)
-		}
-		cb(s)
-	}
-	gb := e.b.(*gpu.Backend)
-	t := &tracked{Backend: gb}
+	t := &tracked{Backend: e.gb}
 	defer func() {
 		if r := recover(); r != nil {
 			e.useCPU(fmt.Sprintf("WebGPU failed during a restore (%v), so Conjure now runs on the CPU, which is much slower.", r))
 			x, err = nil, fmt.Errorf("the GPU failed (%v): try again, Conjure now uses the CPU", r)
 		}
 	}()
-	defer gb.Forget(op)
-	x, err = restore.Run(t, op, y, 0, o, seed, gpuCB)
+	defer e.gb.Forget(op)
+	x, err = solve(t, cb)
 	if derr := t.destroy(); err == nil && derr != nil {
 		return nil, derr
 	}
 	return x, err
+}
+
+// wait blocks until the device has run the work recorded so far: reading
+// a buffer back submits the pending batch and waits for it.
+func (e *Engine) wait() {
+	probe := make([]float64, 1)
+	if err := e.probe.Read(probe); err != nil {
+		panic(err)
+	}
 }
 
 // tracked is a GPU backend that remembers the vectors it makes, so that a

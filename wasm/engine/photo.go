@@ -1,0 +1,120 @@
+package engine
+
+import (
+	"fmt"
+	"time"
+
+	"conjure/cpu"
+	"conjure/gpu"
+	"conjure/imaging"
+	"conjure/restore"
+	"conjure/sampler"
+	"conjure/tile"
+)
+
+// cpuKeep is the most tiles whose activations the CPU keeps between ε and
+// its VJP, which saves a third of a step: about 45 MB a tile with the
+// photo model. The command line keeps 48; the Worker keeps few, because
+// WebAssembly memory, once grown, is never given back to the system, and
+// the CPU fallback is for small photos anyway.
+const cpuKeep = 4
+
+// restorePhoto restores the whole photo at its own size, as the command
+// line's restorePhoto does: restore.Photo's problem (working size
+// restore.DefaultWork), the network run on tiles of the problem's image.
+func (e *Engine) restorePhoto(j job, r Request, progress func(done, total int)) (Result, error) {
+	img, err := rgba(r.Pixels, r.Width, r.Height, "input")
+	if err != nil {
+		return Result{}, err
+	}
+	var keep []bool
+	if j.task == restore.Inpaint {
+		if r.Mask == nil {
+			return Result{}, fmt.Errorf("inpainting needs a mask the size of the input (white = keep, black = fill)")
+		}
+		m, err := rgba(r.Mask, r.Width, r.Height, "mask")
+		if err != nil {
+			return Result{}, err
+		}
+		keep = imaging.Mask(m)
+	}
+	ph := restore.Photo{Task: j.task, Input: imaging.Planar(img), H: r.Height, W: r.Width, Keep: keep, SigmaY: j.sigmaY, Work: restore.DefaultWork}
+	prob, err := ph.Problem()
+	if err != nil {
+		return Result{}, err
+	}
+	res := e.m.Config().Resolution
+	g, err := tile.NewGrid(prob.H, prob.W, res, tile.DefaultOverlap(res))
+	if err != nil {
+		return Result{}, err
+	}
+	start := time.Now()
+	backend := e.backend
+	var x []float64
+	if e.dev == nil {
+		x, err = e.photoCPU(prob, g, j, r.Seed, progress)
+	} else {
+		x, err = e.photoGPU(prob, g, j, r.Seed, progress)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	e.observe(backend, g.Tiles(), j.o.Steps, time.Since(start))
+	out, err := imaging.Image(x, restore.Channels, prob.OutH, prob.OutW)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Pixels: out.Pix, Width: prob.OutW, Height: prob.OutH, Backend: backend}, nil
+}
+
+// photoCPU solves prob with the CPU reference network over the tiles of g,
+// one tile at a time (the Worker has one thread; the result does not
+// depend on it).
+func (e *Engine) photoCPU(prob *restore.Problem, g *tile.Grid, j job, seed uint64, progress func(done, total int)) ([]float64, error) {
+	count := newTileSteps(g.Tiles(), j.o.Steps, passCosts(g.Tiles() <= cpuKeep), progress)
+	net, err := tile.New(g, e.m.Config().InChannels, func() tile.Network { return e.m.NewRunner() },
+		tile.Options{Workers: 1, Keep: cpuKeep, Progress: count.tiles})
+	if err != nil {
+		return nil, err
+	}
+	return restore.RunPhoto(cpu.New(net), prob, j.o, seed, count.step)
+}
+
+// photoGPU solves prob on the GPU with a TiledNet over g made for this
+// restore: its batch buffer is sized to the tiles, and it is freed at the
+// end. The sampler's vectors are the image's size, as on any backend.
+func (e *Engine) photoGPU(prob *restore.Problem, g *tile.Grid, j job, seed uint64, progress func(done, total int)) ([]float64, error) {
+	tn, err := gpu.NewTiledNet(e.dev, e.m, g)
+	if err != nil {
+		return nil, fmt.Errorf("the GPU cannot hold this photo's %d tiles (%v): try a smaller photo", g.Tiles(), err)
+	}
+	d, slot := e.dev, e.slot
+	defer func() {
+		slot.Network = nil
+		// A GPU failure closes the device, which frees everything on it.
+		if e.dev == d {
+			tn.Destroy()
+		}
+	}()
+	// VJP evaluates each tile's forward pass again (all but one), so it
+	// costs about two Eps passes.
+	count := newTileSteps(g.Tiles(), j.o.Steps, passCosts(g.Tiles() == 1), progress)
+	every := syncEvery(g.Tiles())
+	tn.Progress = func(done, total int) {
+		// The TiledNet reports tiles recorded, which the device runs
+		// later: wait for it now and then, so the bar shows work done at
+		// the cost of a few pauses in the device's queue.
+		if done%every == 0 || done == total {
+			e.wait()
+			count.tiles(done, total)
+		}
+	}
+	slot.Network = tn
+	return e.onGPU(prob.Op, count, func(b sampler.Backend, cb func(sampler.Step)) ([]float64, error) {
+		return restore.RunPhoto(b, prob, j.o, seed, cb)
+	})
+}
+
+// syncEvery returns how many recorded tiles the GPU path lets pass between
+// waits for the device: about 16 waits a pass.
+func syncEvery(tiles int) int { return max(1, (tiles+15)/16) }
