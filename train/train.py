@@ -115,6 +115,10 @@ class Run:
         self.batch_gen = torch.Generator().manual_seed(args.seed)
         self.noise_gen = torch.Generator(device=device).manual_seed(args.seed + 1)
         self.step, self.images_seen, self.elapsed_before, self.loss_ema = 0, 0, 0.0, None
+        # The step the learning-rate warm-up counts from: 0, or where a compact checkpoint
+        # (no optimizer moments) was resumed, since Adam's first steps from zero moments
+        # need the warm-up again.
+        self.warm_from = 0
         if ck is not None:
             self._restore(ck)
 
@@ -130,10 +134,16 @@ class Run:
         return ck["config"]
 
     def _restore(self, ck):
-        self.model.load_state_dict(ck["model"])
+        # A compact checkpoint (train.compact) keeps the EMA weights only: training goes on
+        # from them, with fresh optimizer moments and a new warm-up.
+        self.model.load_state_dict(ck.get("model", ck["ema"]))
         self.ema.load_state_dict(ck["ema"])
-        self.opt.load_state_dict(ck["opt"])
         self.step, self.images_seen = ck["step"], ck["images_seen"]
+        self.warm_from = ck.get("warm_from", 0)
+        if "opt" in ck and ck["opt"]["state"]:
+            self.opt.load_state_dict(ck["opt"])
+        elif self.warm_from < self.step:
+            self.warm_from = self.step
         self.elapsed_before = ck["elapsed"]
         if ck["loss_ema"] is not None:
             self.loss_ema = torch.tensor(ck["loss_ema"], device=self.device)
@@ -150,6 +160,7 @@ class Run:
             "opt": self.opt.state_dict(), "step": self.step, "images_seen": self.images_seen,
             "elapsed": elapsed, "config": self.cfg, "args": vars(self.args),
             "loss_ema": None if self.loss_ema is None else float(self.loss_ema),
+            "warm_from": self.warm_from,
             "torch": torch.__version__,
             "rng": {"batch": self.batch_gen.get_state(), "noise": self.noise_gen.get_state(),
                     "noise_device": self.device.type}})
@@ -228,7 +239,7 @@ def main(argv=None):
     max_steps = args.max_steps if args.max_steps is not None else math.inf
 
     while run.step < max_steps and time.time() - t0 < budget_s and stop["signal"] is None:
-        lr = args.lr * min(1.0, (run.step + 1) / max(1, args.warmup))
+        lr = args.lr * min(1.0, (run.step + 1 - run.warm_from) / max(1, args.warmup))
         for g in run.opt.param_groups:
             g["lr"] = lr
         x0 = sampler.batch(args.batch, run.batch_gen)

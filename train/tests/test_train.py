@@ -9,7 +9,7 @@ import unittest
 
 import torch
 
-from train import checkpoint, export, train
+from train import checkpoint, compact, export, train
 from train.tests.helpers import TINY, make_dataset
 
 
@@ -54,6 +54,28 @@ class TestTrain(unittest.TestCase):
         for k in ck["model"]:
             self.assertTrue(torch.equal(ck["model"][k], straight["model"][k]), k)
             self.assertTrue(torch.equal(ck["ema"][k], straight["ema"][k]), k)
+
+    def test_compact_checkpoint_resumes_from_the_ema_with_a_new_warmup(self):
+        a = os.path.join(self.tmp.name, "a")
+        run(["--config", self.cfg] + self.common(a, 3))
+        full = checkpoint.load(a)
+        c = os.path.join(self.tmp.name, "c")
+        os.makedirs(c)
+        size = compact.compact(checkpoint.path_of(a), os.path.join(c, checkpoint.NAME))
+        self.assertLess(size, 0.5 * os.path.getsize(checkpoint.path_of(a)))
+        small = checkpoint.load(c)
+        self.assertNotIn("model", small)
+        self.assertNotIn("opt", small)
+        for k in full["ema"]:
+            self.assertTrue(torch.equal(small["ema"][k], full["ema"][k]), k)
+        run(["--resume", "--data", self.data, "--out", c, "--max-steps", "5", "--threads", "1",
+             "--log-every", "1", "--cache-dir", self.cache])
+        ck = checkpoint.load(c)
+        self.assertEqual((ck["step"], ck["warm_from"]), (5, 3))
+        with open(os.path.join(c, "log.csv")) as f:
+            lrs = [float(line.split(",")[4]) for line in list(f)[1:]]
+        # warm-up 2 from step 3 again: half the peak, then the peak
+        self.assertAlmostEqual(lrs[0] * 2, lrs[1])
 
     def test_export_sizes(self):
         a = os.path.join(self.tmp.name, "a")
