@@ -74,6 +74,9 @@ class CropSampler:
     def __init__(self, photos, resolution, device, min_scale=MIN_SCALE):
         self.photos, self.resolution, self.device = photos, resolution, device
         self.min_scale = min_scale
+        # Pillow releases the GIL while resizing: on a GPU machine the crops of a batch of
+        # 256 would otherwise cost ~0.14 s of one core, more than the step itself.
+        self.pool = ThreadPoolExecutor(os.cpu_count())
 
     def __len__(self):
         return len(self.photos)
@@ -81,9 +84,13 @@ class CropSampler:
     def batch(self, size, gen):
         idx = torch.randint(len(self.photos), (size,), generator=gen).tolist()
         u = torch.rand(size, 4, generator=gen).tolist()
-        out = np.stack([crop(self.photos[i], self.resolution,
-                             self.min_scale + (1 - self.min_scale) * s, top, left, flip < 0.5)
-                        for i, (s, top, left, flip) in zip(idx, u)])
+
+        def one(k):
+            s, top, left, flip = u[k]
+            return crop(self.photos[idx[k]], self.resolution, self.min_scale + (1 - self.min_scale) * s,
+                        top, left, flip < 0.5)
+
+        out = np.stack(list(self.pool.map(one, range(size))))
         return data.to_model(torch.from_numpy(out).to(self.device))
 
 
