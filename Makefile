@@ -138,6 +138,6 @@ sweep-photo: build
 	$(PHOTO_SWEEP) --tasks $(PHOTO_TASKS) --methods ddnm --steps 5 --w 1 --tau0 0.05,0.1,0.2,0.4 \
 		--out out/sweep-photo-ddnm --region photo-sweep-ddnm
 eval-photo: build
-	$(PHOTO_EVAL) --limit 12 --max-side 192 --tasks $(PHOTO_TASKS) --methods cpigdm,pigdm,ddnm,pinv,bicubic --steps 5 \
+	$(PHOTO_EVAL) --limit 8 --max-side 192 --tasks $(PHOTO_TASKS) --methods cpigdm,pigdm,ddnm,pinv,bicubic --steps 5 \
 		--out out/eval-photo --region photo-eval
-	$(PHOTO_EVAL) --limit 24 --tasks sr4 --methods cpigdm,pinv,bicubic --steps 5 --keep 3 --out out/eval-photo-card --region photo-card
+	$(PHOTO_EVAL) --limit 16 --tasks sr4 --methods cpigdm,pinv,bicubic --steps 5 --keep 3 --out out/eval-photo-card --region photo-card
