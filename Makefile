@@ -137,6 +137,8 @@ sweep-photo: build
 		--tau0 "0.05,0.1,0.3;0.2,0.4" --out out/sweep-photo --region photo-sweep
 	$(PHOTO_SWEEP) --tasks $(PHOTO_TASKS) --methods ddnm --steps 5 --w 1 --tau0 0.05,0.1,0.2,0.4 \
 		--out out/sweep-photo-ddnm --region photo-sweep-ddnm
+	$(PHOTO_SWEEP) --tasks sr4,sr2,deblur --methods cpigdm,pigdm --steps 5 --w 250 --tau0 0.01,0.02,0.05 \
+		--out out/sweep-photo-edge --region photo-sweep-edge
 eval-photo: build
 	$(PHOTO_EVAL) --limit 8 --max-side 192 --tasks $(PHOTO_TASKS) --methods cpigdm,pigdm,ddnm,pinv,bicubic --steps 5 \
 		--out out/eval-photo --region photo-eval
