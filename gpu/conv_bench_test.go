@@ -43,7 +43,7 @@ func BenchmarkConv3x3(b *testing.B) {
 		b.Run(g.name, func(b *testing.B) {
 			d := testDevice(b)
 			c, _, _ := testConv(b, d, g.c, g.c, 3)
-			p := conv3x3Params(c, g.side, g.side, g.stride, g.up)
+			p := conv3x3Params(c, 1, g.side, g.side, g.stride, g.up)
 			x, err := d.NewBuffer(g.c * g.side * g.side)
 			if err != nil {
 				b.Fatal(err)
@@ -56,9 +56,9 @@ func BenchmarkConv3x3(b *testing.B) {
 			defer y.Destroy()
 			run := func() {
 				if g.vjp {
-					must(d.conv3x3VJP(c, x, y, g.side, g.side, g.stride, g.up))
+					must(d.conv3x3VJP(c, x, y, 1, g.side, g.side, g.stride, g.up))
 				} else {
-					must(d.conv3x3(c, y, x, nil, g.side, g.side, g.stride, g.up))
+					must(d.conv3x3(c, y, x, nil, 1, g.side, g.side, g.stride, g.up))
 				}
 			}
 			run()

@@ -21,10 +21,17 @@ import (
 // model does, and uploads them in one write, folded into the bias of each
 // ResBlock's first conv.
 //
+// A Net evaluates a batch of samples at once (NewBatchNet), all at the
+// same τ, each dispatch covering all of them: its inputs, outputs and
+// activations are channel-major, [C][batch][H][W], which keeps a
+// concatenation of channels one copy and a 1×1 conv one matrix product.
+// One sample is the network's own layout.
+//
 // A Net is not safe for concurrent use.
 type Net struct {
 	d     *Device
 	cfg   model.Config
+	batch int
 	steps []*netStep
 
 	// The τ-only terms, computed on the CPU exactly as package model does,
@@ -41,6 +48,7 @@ type Net struct {
 	g               [2]*Buffer // the gradient, ping-ponged between blocks
 	dqkv, ds        *Buffer
 	owned           []*Buffer // every buffer to destroy
+	allocated       int       // float32 values of the buffers alloc made
 	ready           bool      // Eps has run
 }
 
@@ -62,7 +70,7 @@ type netStep struct {
 	n1, n2       *norm
 	cb           []float32 // a ResBlock's conv1 bias
 
-	stats1, stats2 *Buffer // GroupNorm mean and 1/std per group
+	stats1, stats2 *Buffer // GroupNorm mean and 1/std per group and sample
 	h1             *Buffer // a ResBlock's conv1 output (plus temb), GN₂'s input
 	qkv, probs     *Buffer // attention's input and softmax weights
 }
@@ -83,14 +91,22 @@ func netSteps(c model.Config) []*netStep {
 // it first with model.Quantize, the shipped path) and allocates every
 // activation, compiling the network's kernels now so that their errors
 // surface here.
-func NewNet(d *Device, m *model.Model) (*Net, error) {
+func NewNet(d *Device, m *model.Model) (*Net, error) { return NewBatchNet(d, m, 1) }
+
+// NewBatchNet is NewNet for batches of batch samples. Attention runs on
+// one sample at a time, so a model with attention takes batch 1 only (such
+// a model is framed, never tiled).
+func NewBatchNet(d *Device, m *model.Model, batch int) (*Net, error) {
+	cfg := m.Config()
+	if batch < 1 || batch > 1 && !cfg.Local() {
+		return nil, fmt.Errorf("gpu: a batch of %d samples for a model with attention (it takes 1)", batch)
+	}
 	for _, k := range netKernels {
 		if _, err := d.pipeline(k); err != nil {
 			return nil, err // "gpu: create pipeline …"
 		}
 	}
-	cfg := m.Config()
-	n := &Net{d: d, cfg: cfg, steps: netSteps(cfg)}
+	n := &Net{d: d, cfg: cfg, batch: batch, steps: netSteps(cfg)}
 	if err := n.build(m); err != nil {
 		n.Destroy()
 		return nil, err // "gpu: upload <tensor>: …" or "gpu: create buffer …"
@@ -125,8 +141,9 @@ func (n *Net) build(m *model.Model) error {
 	n.host = make([]float64, nb)
 	var act, qkv, probs int
 	boff := 0
+	B := n.batch
 	for i, s := range n.steps {
-		N, No := s.Res*s.Res, s.OutRes()*s.OutRes()
+		N, No := B*s.Res*s.Res, B*s.OutRes()*s.OutRes() // pixels of the batch
 		act = max(act, s.Cin*N, s.Cout*No)
 		if i > 0 {
 			s.in = n.steps[i-1].out
@@ -172,7 +189,7 @@ func (n *Net) build(m *model.Model) error {
 			if s.n2, err = n.norm(m, s.Name+".norm2"); err != nil {
 				return err
 			}
-			if s.stats2, err = n.alloc(2 * G); err != nil {
+			if s.stats2, err = n.alloc(2 * G * B); err != nil {
 				return err
 			}
 			s.h1, err = n.alloc(s.Cout * N)
@@ -201,7 +218,7 @@ func (n *Net) build(m *model.Model) error {
 			return err
 		}
 		if s.n1 != nil {
-			if s.stats1, err = n.alloc(2 * G); err != nil {
+			if s.stats1, err = n.alloc(2 * G * B); err != nil {
 				return err
 			}
 		}
@@ -225,7 +242,40 @@ func (n *Net) alloc(k int) (*Buffer, error) {
 		return nil, err
 	}
 	n.owned = append(n.owned, b)
+	n.allocated += k
 	return b, nil
+}
+
+// activationFloats returns the float32 values of one sample's activations
+// and scratch in a Net of config c: what build allocates per sample of
+// the batch (all of it but the τ biases).
+func activationFloats(c model.Config) int {
+	var total, act, qkv, probs int
+	bs := c.Blocks()
+	for i, b := range bs {
+		N, No := b.Res*b.Res, b.OutRes()*b.OutRes()
+		act = max(act, b.Cin*N, b.Cout*No)
+		if b.Pop >= 0 {
+			total += b.Cin * N // cat
+		}
+		if i < len(bs)-1 {
+			total += b.Cout * No // out
+		}
+		if b.Push {
+			total += b.Cout * No // dskip
+		}
+		switch b.Kind {
+		case model.Res:
+			total += 2*c.Groups + b.Cout*N // stats2, h1
+		case model.Attn:
+			total += 3*b.Cin*N + c.Heads*N*N // qkv, probs
+			qkv, probs = max(qkv, 3*b.Cin*N), max(probs, c.Heads*N*N)
+		}
+		if b.Kind == model.Res || b.Kind == model.Attn || b.Kind == model.Out {
+			total += 2 * c.Groups // stats1
+		}
+	}
+	return total + 7*act + qkv + probs // a, s, o, t1, t2, g[0], g[1]; dqkv, ds
 }
 
 // conv uploads conv name of m; a non-nil bias replaces its bias by the
@@ -262,8 +312,11 @@ func (n *Net) Destroy() {
 	n.owned = nil
 }
 
-// Dim returns the length of x and ε: InChannels·Resolution².
-func (n *Net) Dim() int { return n.cfg.InChannels * n.cfg.Resolution * n.cfg.Resolution }
+// Dim returns the length of x and ε: InChannels·batch·Resolution².
+func (n *Net) Dim() int { return n.cfg.InChannels * n.batch * n.cfg.Resolution * n.cfg.Resolution }
+
+// Batch returns the samples the Net evaluates at once.
+func (n *Net) Batch() int { return n.batch }
 
 // Eps records dst = ε_θ(x, τ). Device errors panic, as Backend's do.
 func (n *Net) Eps(dst, x *Buffer, tau float64) {
@@ -297,56 +350,59 @@ func (n *Net) eps(dst, x *Buffer, tau float64) error {
 // forward records step s from input in to out, first assembling a
 // concatenated input from the previous output and the popped skip.
 func (n *Net) forward(s *netStep, out, in *Buffer) error {
-	N, G := s.Res*s.Res, n.cfg.Groups
+	B, G, R := n.batch, n.cfg.Groups, s.Res
+	N := R * R
+	BN := B * N
 	if s.Pop >= 0 {
 		skip := n.steps[s.Pop]
 		c0 := s.Cin - skip.Cout
-		if err := n.d.copyRange(s.cat, 0, s.prev, 0, c0*N); err != nil {
+		if err := n.d.copyRange(s.cat, 0, s.prev, 0, c0*BN); err != nil {
 			return err
 		}
-		if err := n.d.copyRange(s.cat, c0*N, skip.out, 0, skip.Cout*N); err != nil {
+		if err := n.d.copyRange(s.cat, c0*BN, skip.out, 0, skip.Cout*BN); err != nil {
 			return err
 		}
 	}
 	switch s.Kind {
 	case model.ConvIn:
-		return n.d.conv3x3(s.c1, out, in, nil, s.Res, s.Res, 1, false)
+		return n.d.conv3x3(s.c1, out, in, nil, B, R, R, 1, false)
 	case model.Down:
-		return n.d.conv3x3(s.c1, out, in, nil, s.Res, s.Res, 2, false)
+		return n.d.conv3x3(s.c1, out, in, nil, B, R, R, 2, false)
 	case model.Up:
-		return n.d.conv3x3(s.c1, out, in, nil, s.Res, s.Res, 1, true)
+		return n.d.conv3x3(s.c1, out, in, nil, B, R, R, 1, true)
 	case model.Res:
 		return n.resFwd(s, out, in)
-	case model.Attn:
+	case model.Attn: // batch 1 (NewBatchNet)
 		return firstErr(
-			func() error { return n.d.groupNorm(s.n1, n.a, s.stats1, in, s.Cin, N, G, false) },
+			func() error { return n.d.groupNorm(s.n1, n.a, s.stats1, in, s.Cin, 1, N, G, false) },
 			func() error { return n.d.conv1x1(s.c1, s.qkv, n.a, nil, N) },
 			func() error { return n.d.attention(n.o, s.probs, s.qkv, s.Cin, N, n.cfg.Heads) },
 			func() error { return n.d.conv1x1(s.c2, out, n.o, in, N) })
 	default: // model.Out
 		return firstErr(
-			func() error { return n.d.groupNorm(s.n1, n.a, s.stats1, in, s.Cin, N, G, true) },
-			func() error { return n.d.conv3x3(s.c1, out, n.a, nil, s.Res, s.Res, 1, false) })
+			func() error { return n.d.groupNorm(s.n1, n.a, s.stats1, in, s.Cin, B, N, G, true) },
+			func() error { return n.d.conv3x3(s.c1, out, n.a, nil, B, R, R, 1, false) })
 	}
 }
 
 // resFwd records a ResBlock: h = conv1(SiLU(GN₁(x))) + temb term (in
 // conv1's bias); out = conv2(SiLU(GN₂(h))) + skip(x).
 func (n *Net) resFwd(s *netStep, out, in *Buffer) error {
-	N, G := s.Res*s.Res, n.cfg.Groups
+	B, G, R := n.batch, n.cfg.Groups, s.Res
+	N := R * R
 	res := in
 	return firstErr(
-		func() error { return n.d.groupNorm(s.n1, n.a, s.stats1, in, s.Cin, N, G, true) },
-		func() error { return n.d.conv3x3(s.c1, s.h1, n.a, nil, s.Res, s.Res, 1, false) },
-		func() error { return n.d.groupNorm(s.n2, n.a, s.stats2, s.h1, s.Cout, N, G, true) },
+		func() error { return n.d.groupNorm(s.n1, n.a, s.stats1, in, s.Cin, B, N, G, true) },
+		func() error { return n.d.conv3x3(s.c1, s.h1, n.a, nil, B, R, R, 1, false) },
+		func() error { return n.d.groupNorm(s.n2, n.a, s.stats2, s.h1, s.Cout, B, N, G, true) },
 		func() error {
 			if s.skip == nil {
 				return nil
 			}
 			res = n.s
-			return n.d.conv1x1(s.skip, n.s, in, nil, N)
+			return n.d.conv1x1(s.skip, n.s, in, nil, B*N)
 		},
-		func() error { return n.d.conv3x3(s.c2, out, n.a, res, s.Res, s.Res, 1, false) })
+		func() error { return n.d.conv3x3(s.c2, out, n.a, res, B, R, R, 1, false) })
 }
 
 // firstErr runs fs in order and returns the first error.
@@ -403,46 +459,47 @@ func (n *Net) vjp(dst, v *Buffer) error {
 // gradient of its output, and for a concatenated input moves the skip's
 // part of dx into the popped step's dskip.
 func (n *Net) backward(s *netStep, dx, g *Buffer) error {
-	N, G := s.Res*s.Res, n.cfg.Groups
+	B, G, R := n.batch, n.cfg.Groups, s.Res
+	N := R * R
 	var err error
 	switch s.Kind {
 	case model.ConvIn:
-		err = n.d.conv3x3VJP(s.c1, dx, g, s.Res, s.Res, 1, false)
+		err = n.d.conv3x3VJP(s.c1, dx, g, B, R, R, 1, false)
 	case model.Down:
-		err = n.d.conv3x3VJP(s.c1, dx, g, s.Res, s.Res, 2, false)
+		err = n.d.conv3x3VJP(s.c1, dx, g, B, R, R, 2, false)
 	case model.Up:
-		err = n.d.conv3x3VJP(s.c1, dx, g, s.Res, s.Res, 1, true)
+		err = n.d.conv3x3VJP(s.c1, dx, g, B, R, R, 1, true)
 	case model.Res:
 		// The temb term does not depend on x: the gradient passes it.
 		add := g
 		err = firstErr(
-			func() error { return n.d.conv3x3VJP(s.c2, n.t1, g, s.Res, s.Res, 1, false) },
-			func() error { return n.d.groupNormVJP(s.n2, n.t2, s.stats2, s.h1, n.t1, nil, s.Cout, N, G, true) },
-			func() error { return n.d.conv3x3VJP(s.c1, n.t1, n.t2, s.Res, s.Res, 1, false) },
+			func() error { return n.d.conv3x3VJP(s.c2, n.t1, g, B, R, R, 1, false) },
+			func() error { return n.d.groupNormVJP(s.n2, n.t2, s.stats2, s.h1, n.t1, nil, s.Cout, B, N, G, true) },
+			func() error { return n.d.conv3x3VJP(s.c1, n.t1, n.t2, B, R, R, 1, false) },
 			func() error {
 				if s.skip == nil {
 					return nil
 				}
 				add = n.s
-				return n.d.conv1x1VJP(s.skip, n.s, g, N)
+				return n.d.conv1x1VJP(s.skip, n.s, g, B*N)
 			},
-			func() error { return n.d.groupNormVJP(s.n1, dx, s.stats1, s.in, n.t1, add, s.Cin, N, G, true) })
-	case model.Attn:
+			func() error { return n.d.groupNormVJP(s.n1, dx, s.stats1, s.in, n.t1, add, s.Cin, B, N, G, true) })
+	case model.Attn: // batch 1 (NewBatchNet)
 		err = firstErr(
 			func() error { return n.d.conv1x1VJP(s.c2, n.t1, g, N) },
 			func() error { return n.d.attentionVJP(n.dqkv, n.ds, n.t1, s.qkv, s.probs, s.Cin, N, n.cfg.Heads) },
 			func() error { return n.d.conv1x1VJP(s.c1, n.t2, n.dqkv, N) },
-			func() error { return n.d.groupNormVJP(s.n1, dx, s.stats1, s.in, n.t2, g, s.Cin, N, G, false) })
+			func() error { return n.d.groupNormVJP(s.n1, dx, s.stats1, s.in, n.t2, g, s.Cin, 1, N, G, false) })
 	default: // model.Out
 		err = firstErr(
-			func() error { return n.d.conv3x3VJP(s.c1, n.t1, g, s.Res, s.Res, 1, false) },
-			func() error { return n.d.groupNormVJP(s.n1, dx, s.stats1, s.in, n.t1, nil, s.Cin, N, G, true) })
+			func() error { return n.d.conv3x3VJP(s.c1, n.t1, g, B, R, R, 1, false) },
+			func() error { return n.d.groupNormVJP(s.n1, dx, s.stats1, s.in, n.t1, nil, s.Cin, B, N, G, true) })
 	}
 	if err != nil || s.Pop < 0 {
 		return err
 	}
 	skip := n.steps[s.Pop].dskip
-	return n.d.copyRange(skip, 0, dx, s.Cin*N-skip.n, skip.n)
+	return n.d.copyRange(skip, 0, dx, s.Cin*B*N-skip.n, skip.n)
 }
 
 // view returns the first k elements of b as a Buffer sharing its storage,

@@ -15,14 +15,14 @@ type convParams struct {
 	Cin, H, W, Cout        uint32
 	Ho, Wo, Nq, Tiles      uint32
 	Blocks, Residual, Boff uint32
-	Pad0                   uint32
+	N                      uint32 // samples in the batch
 }
 
 // groupnormParams mirrors struct Params of shaders/groupnorm.wgsl.
 type groupnormParams struct {
 	C, N, Groups, Silu uint32
-	Residual           uint32
-	Pad0, Pad1, Pad2   uint32
+	Residual, Batch    uint32
+	Pad1, Pad2         uint32
 }
 
 // attentionParams mirrors struct Params of shaders/attention.wgsl.
@@ -203,46 +203,47 @@ func uploadF32(d *Device, v []float32) (*Buffer, error) {
 	return d.newBufferBytes(wgpu.ToBytes(v))
 }
 
-// conv3x3 records dst = conv3x3(src) (+ res if res is not nil) over an
-// h×w input, of stride 1 or 2, reading the nearest ×2 upsampling of src if
-// up.
-func (d *Device) conv3x3(c *convWeights, dst, src, res *Buffer, h, w, stride int, up bool) error {
-	p := conv3x3Params(c, h, w, stride, up)
+// conv3x3 records dst = conv3x3(src) (+ res if res is not nil) over a
+// batch of n h×w inputs, of stride 1 or 2, reading the nearest ×2
+// upsampling of src if up.
+func (d *Device) conv3x3(c *convWeights, dst, src, res *Buffer, n, h, w, stride int, up bool) error {
+	p := conv3x3Params(c, n, h, w, stride, up)
 	p.Boff = uint32(c.boff)
-	return d.convDispatch(conv3x3Fwd[convVariant(stride, up)], &p, c.cout, int(p.Ho), int(p.Wo), c, dst, src, res)
+	return d.convDispatch(conv3x3Fwd[convVariant(stride, up)], &p, c.cout, n*int(p.Ho), int(p.Wo), c, dst, src, res)
 }
 
-// conv3x3VJP records dst = the gradient of conv3x3's h×w input given dy.
-func (d *Device) conv3x3VJP(c *convWeights, dst, dy *Buffer, h, w, stride int, up bool) error {
-	p := conv3x3Params(c, h, w, stride, up)
-	return d.convDispatch(conv3x3VJP[convVariant(stride, up)], &p, c.cin, h, w, c, dst, dy, nil)
+// conv3x3VJP records dst = the gradient of conv3x3's n h×w inputs given dy.
+func (d *Device) conv3x3VJP(c *convWeights, dst, dy *Buffer, n, h, w, stride int, up bool) error {
+	p := conv3x3Params(c, n, h, w, stride, up)
+	return d.convDispatch(conv3x3VJP[convVariant(stride, up)], &p, c.cin, n*h, w, c, dst, dy, nil)
 }
 
-// conv3x3Params returns the sizes of a 3×3 conv over an h×w input.
-func conv3x3Params(c *convWeights, h, w, stride int, up bool) convParams {
+// conv3x3Params returns the sizes of a 3×3 conv over n h×w inputs.
+func conv3x3Params(c *convWeights, n, h, w, stride int, up bool) convParams {
 	hu, wu := h, w
 	if up {
 		hu, wu = 2*h, 2*w
 	}
 	return convParams{Cin: uint32(c.cin), H: uint32(h), W: uint32(w), Cout: uint32(c.cout),
-		Ho: uint32((hu-1)/stride + 1), Wo: uint32((wu-1)/stride + 1)}
+		Ho: uint32((hu-1)/stride + 1), Wo: uint32((wu-1)/stride + 1), N: uint32(n)}
 }
 
 // conv1x1 records dst = conv1x1(src) (+ res if res is not nil) over n
-// pixels.
+// pixels (of all the samples of a batch: a 1×1 conv does not tell them
+// apart).
 func (d *Device) conv1x1(c *convWeights, dst, src, res *Buffer, n int) error {
-	p := convParams{Cin: uint32(c.cin), H: 1, W: uint32(n), Cout: uint32(c.cout), Ho: 1, Wo: uint32(n), Boff: uint32(c.boff)}
+	p := convParams{Cin: uint32(c.cin), H: 1, W: uint32(n), Cout: uint32(c.cout), Ho: 1, Wo: uint32(n), Boff: uint32(c.boff), N: 1}
 	return d.convDispatch(conv1x1Fwd, &p, c.cout, 1, n, c, dst, src, res)
 }
 
 // conv1x1VJP records dst = the gradient of conv1x1's input given dy.
 func (d *Device) conv1x1VJP(c *convWeights, dst, dy *Buffer, n int) error {
-	p := convParams{Cin: uint32(c.cin), H: 1, W: uint32(n), Cout: uint32(c.cout), Ho: 1, Wo: uint32(n)}
+	p := convParams{Cin: uint32(c.cin), H: 1, W: uint32(n), Cout: uint32(c.cout), Ho: 1, Wo: uint32(n), N: 1}
 	return d.convDispatch(conv1x1VJP, &p, c.cin, 1, n, c, dst, dy, nil)
 }
 
 // convDispatch binds a conv kernel that writes ch channels of rows × cols
-// pixels, one workgroup per channel block and WG·convP pixels; a missing
+// pixels (rows counting those of every sample), one workgroup per channel block and WG·convP pixels; a missing
 // res is replaced by src, read but unused, since every binding needs a
 // buffer.
 func (d *Device) convDispatch(k *kernel, p *convParams, ch, rows, cols int, c *convWeights, dst, src, res *Buffer) error {
@@ -295,17 +296,18 @@ func (n *norm) destroy() {
 	n.beta.Destroy()
 }
 
-// groupNorm records dst = GroupNorm(src) of c channels of n pixels, then
-// SiLU if silu, and each group's mean and 1/std in stats (2·groups).
-func (d *Device) groupNorm(nm *norm, dst, stats, src *Buffer, c, n, groups int, silu bool) error {
-	p := groupnormParams{C: uint32(c), N: uint32(n), Groups: uint32(groups), Silu: b2u(silu)}
+// groupNorm records dst = GroupNorm(src) of a batch of samples of c
+// channels of n pixels, then SiLU if silu, and each sample's group means
+// and 1/std in stats (2·groups·batch).
+func (d *Device) groupNorm(nm *norm, dst, stats, src *Buffer, c, batch, n, groups int, silu bool) error {
+	p := groupnormParams{C: uint32(c), N: uint32(n), Groups: uint32(groups), Silu: b2u(silu), Batch: uint32(batch)}
 	return d.groupnormDispatch(groupnormFwd, &p, dst, stats, src, nm, src, src)
 }
 
 // groupNormVJP records dst = the gradient of groupNorm's input src given
 // dy and the stats it kept, plus add if add is not nil.
-func (d *Device) groupNormVJP(nm *norm, dst, stats, src, dy, add *Buffer, c, n, groups int, silu bool) error {
-	p := groupnormParams{C: uint32(c), N: uint32(n), Groups: uint32(groups), Silu: b2u(silu)}
+func (d *Device) groupNormVJP(nm *norm, dst, stats, src, dy, add *Buffer, c, batch, n, groups int, silu bool) error {
+	p := groupnormParams{C: uint32(c), N: uint32(n), Groups: uint32(groups), Silu: b2u(silu), Batch: uint32(batch)}
 	if add != nil {
 		p.Residual = 1
 	} else {
@@ -314,9 +316,9 @@ func (d *Device) groupNormVJP(nm *norm, dst, stats, src, dy, add *Buffer, c, n, 
 	return d.groupnormDispatch(groupnormVJP, &p, dst, stats, src, nm, dy, add)
 }
 
-// groupnormDispatch runs one workgroup per group.
+// groupnormDispatch runs one workgroup per group and sample.
 func (d *Device) groupnormDispatch(k *kernel, p *groupnormParams, dst, stats, src *Buffer, nm *norm, dy, add *Buffer) error {
-	g, err := d.grid(int(p.Groups)*int(k.wg), k.wg)
+	g, err := d.grid(int(p.Groups*p.Batch)*int(k.wg), k.wg)
 	if err != nil {
 		return err
 	}

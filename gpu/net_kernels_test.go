@@ -88,58 +88,98 @@ func conv3x3VJPRef(dx, dy, w []float64, cin, h, wd, cout, s int, up bool) {
 	conv3x3Links(cin, h, wd, cout, s, up, func(out, in, k int) { dx[in] += w[k] * dy[out] })
 }
 
+// perSample applies ref, a reference on one sample's channel-major [C][n]
+// arrays, to every sample of a batch of channel-major [C][batch][n]
+// arrays: dst has cd channels, in[i] has cs[i].
+func perSample(batch int, dst []float64, cd int, in [][]float64, cs []int, ref func(dst []float64, in [][]float64)) {
+	for s := range batch {
+		one := make([][]float64, len(in))
+		for i, x := range in {
+			one[i] = sampleOf(x, cs[i], batch, s)
+		}
+		d := sampleOf(dst, cd, batch, s)
+		ref(d, one)
+		n := len(d) / cd
+		for ch := range cd {
+			copy(dst[(ch*batch+s)*n:(ch*batch+s+1)*n], d[ch*n:(ch+1)*n])
+		}
+	}
+}
+
+// sampleOf returns a copy of sample s of the [c][batch][n] array x, as [c][n].
+func sampleOf(x []float64, c, batch, s int) []float64 {
+	n := len(x) / (c * batch)
+	y := make([]float64, c*n)
+	for ch := range c {
+		copy(y[ch*n:(ch+1)*n], x[(ch*batch+s)*n:(ch*batch+s+1)*n])
+	}
+	return y
+}
+
 func TestConv3x3(t *testing.T) {
 	b := testBackend(t, nil)
 	var cases []kcase
 	for _, g := range []struct {
 		cin, cout, h, w, s int
 		up                 bool
+		batch              int // 0: one sample
 	}{
-		{1, 1, 1, 1, 1, false}, {3, 5, 7, 5, 1, false}, {5, 3, 7, 6, 2, false}, {4, 6, 5, 7, 2, false},
-		{3, 5, 1, 1, 2, false}, {2, 3, 2, 2, 2, false}, {3, 7, 3, 5, 1, true}, {6, 2, 4, 4, 1, true}, {1, 1, 1, 1, 1, true},
+		{1, 1, 1, 1, 1, false, 0}, {3, 5, 7, 5, 1, false, 0}, {5, 3, 7, 6, 2, false, 0}, {4, 6, 5, 7, 2, false, 0},
+		{3, 5, 1, 1, 2, false, 0}, {2, 3, 2, 2, 2, false, 0}, {3, 7, 3, 5, 1, true, 0}, {6, 2, 4, 4, 1, true, 0}, {1, 1, 1, 1, 1, true, 0},
 		// The register blocks of conv.wgsl (8 channels × 4 columns, 64
 		// invocations a workgroup): channel counts around multiples of 8,
 		// rows around multiples of 4 and more pixels than one workgroup.
-		{9, 17, 17, 19, 1, false}, {17, 9, 17, 19, 1, false}, {8, 16, 8, 8, 1, false}, {16, 8, 9, 4, 2, false},
-		{7, 9, 19, 17, 2, false}, {9, 8, 11, 13, 1, true}, {8, 9, 8, 8, 1, true}, {17, 3, 3, 9, 2, false},
+		{9, 17, 17, 19, 1, false, 0}, {17, 9, 17, 19, 1, false, 0}, {8, 16, 8, 8, 1, false, 0}, {16, 8, 9, 4, 2, false, 0},
+		{7, 9, 19, 17, 2, false, 0}, {9, 8, 11, 13, 1, true, 0}, {8, 9, 8, 8, 1, true, 0}, {17, 3, 3, 9, 2, false, 0},
 		// Rows a multiple of 4 wide: one pixel group per row, several, and
 		// more than a workgroup.
-		{5, 19, 7, 4, 1, false}, {1, 1, 1, 4, 1, false}, {9, 17, 17, 12, 1, false}, {17, 33, 5, 16, 1, false},
-		{3, 16, 33, 20, 1, false},
+		{5, 19, 7, 4, 1, false, 0}, {1, 1, 1, 4, 1, false, 0}, {9, 17, 17, 12, 1, false, 0}, {17, 33, 5, 16, 1, false, 0},
+		{3, 16, 33, 20, 1, false, 0},
+		// Batches: samples side by side, each convolved on its own (a
+		// border row must not read the next sample's first row).
+		{3, 5, 7, 5, 1, false, 3}, {5, 3, 7, 6, 2, false, 2}, {3, 7, 3, 5, 1, true, 3}, {9, 17, 17, 19, 1, false, 2},
+		{7, 9, 19, 17, 2, false, 3}, {6, 2, 4, 4, 1, true, 5}, {1, 1, 1, 1, 1, false, 4},
 	} {
 		c, w, bias := testConv(t, b.d, g.cin, g.cout, 3)
 		hu, wu := g.h, g.w
 		if g.up {
 			hu, wu = 2*g.h, 2*g.w
 		}
-		nin, nout := g.cin*g.h*g.w, g.cout*((hu-1)/g.s+1)*((wu-1)/g.s+1)
-		vars := fmt.Sprintf("cin=%d,cout=%d,h=%d,w=%d,s=%d,up=%v", g.cin, g.cout, g.h, g.w, g.s, g.up)
+		B := max(g.batch, 1)
+		nin, nout := B*g.cin*g.h*g.w, B*g.cout*((hu-1)/g.s+1)*((wu-1)/g.s+1)
+		vars := fmt.Sprintf("cin=%d,cout=%d,h=%d,w=%d,s=%d,up=%v,batch=%d", g.cin, g.cout, g.h, g.w, g.s, g.up, B)
 		cases = append(cases,
 			kcase{
 				name: "conv3x3_fwd/" + vars, ins: []int{nin}, out: nout, alias: -1, tol: 1e-5,
 				gpu: func(b *Backend, dst *Buffer, in []*Buffer) {
-					must(b.d.conv3x3(c, dst, in[0], nil, g.h, g.w, g.s, g.up))
+					must(b.d.conv3x3(c, dst, in[0], nil, B, g.h, g.w, g.s, g.up))
 				},
 				ref: func(dst []float64, in [][]float64) {
-					conv3x3Ref(dst, in[0], w, bias, nil, g.cin, g.h, g.w, g.cout, g.s, g.up)
+					perSample(B, dst, g.cout, in, []int{g.cin}, func(dst []float64, in [][]float64) {
+						conv3x3Ref(dst, in[0], w, bias, nil, g.cin, g.h, g.w, g.cout, g.s, g.up)
+					})
 				},
 			},
 			kcase{
 				name: "conv3x3_fwd/res," + vars, ins: []int{nin, nout}, out: nout, alias: -1, tol: 1e-5,
 				gpu: func(b *Backend, dst *Buffer, in []*Buffer) {
-					must(b.d.conv3x3(c, dst, in[0], in[1], g.h, g.w, g.s, g.up))
+					must(b.d.conv3x3(c, dst, in[0], in[1], B, g.h, g.w, g.s, g.up))
 				},
 				ref: func(dst []float64, in [][]float64) {
-					conv3x3Ref(dst, in[0], w, bias, in[1], g.cin, g.h, g.w, g.cout, g.s, g.up)
+					perSample(B, dst, g.cout, in, []int{g.cin, g.cout}, func(dst []float64, in [][]float64) {
+						conv3x3Ref(dst, in[0], w, bias, in[1], g.cin, g.h, g.w, g.cout, g.s, g.up)
+					})
 				},
 			},
 			kcase{
 				name: "conv3x3_vjp/" + vars, ins: []int{nout}, out: nin, alias: -1, tol: 1e-5,
 				gpu: func(b *Backend, dst *Buffer, in []*Buffer) {
-					must(b.d.conv3x3VJP(c, dst, in[0], g.h, g.w, g.s, g.up))
+					must(b.d.conv3x3VJP(c, dst, in[0], B, g.h, g.w, g.s, g.up))
 				},
 				ref: func(dst []float64, in [][]float64) {
-					conv3x3VJPRef(dst, in[0], w, g.cin, g.h, g.w, g.cout, g.s, g.up)
+					perSample(B, dst, g.cin, in, []int{g.cout}, func(dst []float64, in [][]float64) {
+						conv3x3VJPRef(dst, in[0], w, g.cin, g.h, g.w, g.cout, g.s, g.up)
+					})
 				},
 			})
 	}
@@ -159,7 +199,7 @@ func TestConvFold(t *testing.T) {
 	const h, wd = 16, 20
 	run(t, b, []kcase{{
 		name: "conv3x3_fwd/cin=5,cout=19,h=16,w=20,maxgroups=5", ins: []int{5 * h * wd}, out: 19 * h * wd, alias: -1, tol: 1e-5,
-		gpu: func(b *Backend, dst *Buffer, in []*Buffer) { must(b.d.conv3x3(c, dst, in[0], nil, h, wd, 1, false)) },
+		gpu: func(b *Backend, dst *Buffer, in []*Buffer) { must(b.d.conv3x3(c, dst, in[0], nil, 1, h, wd, 1, false)) },
 		ref: func(dst []float64, in [][]float64) { conv3x3Ref(dst, in[0], w, bias, nil, 5, h, wd, 19, 1, false) },
 	}})
 }
@@ -273,22 +313,26 @@ func TestGroupNorm(t *testing.T) {
 	for _, g := range []struct {
 		c, n, groups int
 		silu         bool
+		batch        int // 0: one sample
 	}{
-		{1, 1, 1, false}, {2, 1, 1, true}, {6, 7, 3, true}, {8, 65, 4, true}, {12, 5, 2, false}, {16, 256, 8, true}, {3, 67, 1, false},
+		{1, 1, 1, false, 0}, {2, 1, 1, true, 0}, {6, 7, 3, true, 0}, {8, 65, 4, true, 0}, {12, 5, 2, false, 0}, {16, 256, 8, true, 0}, {3, 67, 1, false, 0},
+		// Batches: statistics per sample and group.
+		{6, 7, 3, true, 3}, {8, 65, 4, false, 2}, {4, 256, 2, true, 5}, {3, 5, 1, false, 4},
 	} {
+		B := max(g.batch, 1)
 		nm, gamma, beta := testNorm(t, b.d, g.c)
-		stats, err := b.d.NewBuffer(2 * g.groups)
+		stats, err := b.d.NewBuffer(2 * g.groups * B)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { stats.Destroy() })
-		tmp, err := b.d.NewBuffer(g.c * g.n)
+		tmp, err := b.d.NewBuffer(B * g.c * g.n)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { tmp.Destroy() })
-		N := g.c * g.n
-		vars := fmt.Sprintf("c=%d,n=%d,groups=%d,silu=%v", g.c, g.n, g.groups, g.silu)
+		N := g.c * g.n // one sample
+		vars := fmt.Sprintf("c=%d,n=%d,groups=%d,silu=%v,batch=%d", g.c, g.n, g.groups, g.silu, B)
 		fwd := func(dst []float64, in [][]float64) {
 			xh := make([]float64, N)
 			groupNormRef(dst, xh, in[0], gamma, beta, g.c, g.n, g.groups)
@@ -325,34 +369,39 @@ func TestGroupNorm(t *testing.T) {
 				}
 			}
 		}
+		cs := []int{g.c, g.c, g.c}
 		cases = append(cases,
 			kcase{
-				name: "groupnorm_fwd/" + vars, ins: []int{N}, out: N, alias: -1, tol: 1e-5,
+				name: "groupnorm_fwd/" + vars, ins: []int{B * N}, out: B * N, alias: -1, tol: 1e-5,
 				gpu: func(b *Backend, dst *Buffer, in []*Buffer) {
-					must(b.d.groupNorm(nm, dst, stats, in[0], g.c, g.n, g.groups, g.silu))
+					must(b.d.groupNorm(nm, dst, stats, in[0], g.c, B, g.n, g.groups, g.silu))
 				},
-				ref: fwd,
+				ref: func(dst []float64, in [][]float64) { perSample(B, dst, g.c, in, cs, fwd) },
 			},
 			kcase{
 				// ins: dy, x, add.
-				name: "groupnorm_vjp/add," + vars, ins: []int{N, N, N}, out: N, alias: -1, tol: 1e-4,
+				name: "groupnorm_vjp/add," + vars, ins: []int{B * N, B * N, B * N}, out: B * N, alias: -1, tol: 1e-4,
 				gpu: func(b *Backend, dst *Buffer, in []*Buffer) {
-					must(b.d.groupNorm(nm, tmp, stats, in[1], g.c, g.n, g.groups, g.silu))
-					must(b.d.groupNormVJP(nm, dst, stats, in[1], in[0], in[2], g.c, g.n, g.groups, g.silu))
+					must(b.d.groupNorm(nm, tmp, stats, in[1], g.c, B, g.n, g.groups, g.silu))
+					must(b.d.groupNormVJP(nm, dst, stats, in[1], in[0], in[2], g.c, B, g.n, g.groups, g.silu))
 				},
-				ref: func(dst []float64, in [][]float64) { vjp(dst, in, in[2]) },
+				ref: func(dst []float64, in [][]float64) {
+					perSample(B, dst, g.c, in, cs, func(dst []float64, in [][]float64) { vjp(dst, in, in[2]) })
+				},
 			})
 		// In a group of one or two values the projection leaves (almost)
 		// nothing: the exact gradient is cancellation, unfit for a relative
 		// error. The case with add covers those groups.
 		if g.c/g.groups*g.n > 2 {
 			cases = append(cases, kcase{
-				name: "groupnorm_vjp/" + vars, ins: []int{N, N}, out: N, alias: -1, tol: 1e-4,
+				name: "groupnorm_vjp/" + vars, ins: []int{B * N, B * N}, out: B * N, alias: -1, tol: 1e-4,
 				gpu: func(b *Backend, dst *Buffer, in []*Buffer) {
-					must(b.d.groupNorm(nm, tmp, stats, in[1], g.c, g.n, g.groups, g.silu))
-					must(b.d.groupNormVJP(nm, dst, stats, in[1], in[0], nil, g.c, g.n, g.groups, g.silu))
+					must(b.d.groupNorm(nm, tmp, stats, in[1], g.c, B, g.n, g.groups, g.silu))
+					must(b.d.groupNormVJP(nm, dst, stats, in[1], in[0], nil, g.c, B, g.n, g.groups, g.silu))
 				},
-				ref: func(dst []float64, in [][]float64) { vjp(dst, in, nil) },
+				ref: func(dst []float64, in [][]float64) {
+					perSample(B, dst, g.c, in, cs[:2], func(dst []float64, in [][]float64) { vjp(dst, in, nil) })
+				},
 			})
 		}
 	}

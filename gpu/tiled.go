@@ -13,7 +13,7 @@ import (
 // tiledParams mirrors struct Params of shaders/tiled.wgsl.
 type tiledParams struct {
 	N, H, W, Size                  uint32
-	Rows, Cols, Tile, Weighted     uint32
+	Rows, Cols, Slots, Weighted    uint32
 	RowCov, ColCov, MaxRow, MaxCol uint32
 	First, Count, Accumulate, Pad0 uint32
 }
@@ -35,31 +35,36 @@ const noEntry = math.MaxUint32
 // Jᵀv = Σₖ Cₖᵀ J_netᵀ(wₖ ⊙ Cₖ v). It implements Network.
 //
 // Everything happens on the device, and Eps and VJP never wait for it
-// (each tile's Net.Eps submits the work recorded before its upload of the
-// τ terms, as every Buffer.Write does, and goes on). Per tile, tile_cut
-// gathers Cₖ x (or wₖ ⊙ Cₖ v) from the image through the grid's index
-// tables, the Net evaluates it, and its result is copied into the tile's
-// slot of a batch buffer; tile_blend then gives every image pixel the sum
-// of the tiles covering it, weighted by wₖ for ε, in a fixed order and
-// without atomics, from per-axis coverage tables that list every tile
-// position reading each row and column (a reflected short side lists
-// several positions of one tile, which ε weighs by 0 and the VJP needs).
+// (each batch's Net.Eps submits the work recorded before its upload of
+// the τ terms, as every Buffer.Write does, and goes on). The tiles go
+// through the Net in batches of NetBatch, every dispatch covering the
+// whole batch (NewBatchNet), so a large image keeps the device busy. Per
+// batch, tile_cut gathers Cₖ x (or wₖ ⊙ Cₖ v) of its tiles from the
+// image through the grid's index tables, the Net evaluates them, and its
+// results are copied into the tiles' slots of a chunk buffer; tile_blend
+// then gives every image pixel the sum of the tiles covering it, weighted
+// by wₖ for ε, in a fixed order and without atomics, from per-axis
+// coverage tables that list every tile position reading each row and
+// column (a reflected short side lists several positions of one tile,
+// which ε weighs by 0 and the VJP needs).
 //
-// The Net holds one tile's activations, so VJP evaluates each tile's
-// forward pass again before its backward pass, except for the tile whose
-// activations the Net still holds: VJP visits the tiles in the reverse of
-// Eps's order and starts with the last one Eps evaluated. An image of one
-// tile therefore costs what a bare Net does.
+// The Net holds one batch's activations, so VJP evaluates each batch's
+// forward pass again before its backward pass, except for the batch whose
+// activations the Net still holds: VJP visits the batches in the reverse
+// of Eps's order and starts with the last one Eps evaluated. An image of
+// one batch therefore costs what a bare Net does.
 //
-// The batch buffer holds the results of all tiles (Tiles·C·Size² float32),
+// The chunk buffer holds the results of all tiles (Tiles·C·Size² float32),
 // or of as many as one storage binding allows (128 MiB by default), in
 // which case the tiles are processed in chunks, each blended into the
-// output before the next reuses the buffer. A 2048×2048 RGB image in
-// 64-pixel tiles overlapping by 16 (tile.DefaultOverlap) has 43×43 = 1849
-// tiles: a 91 MB batch in one chunk, plus the 50 MB copy of x that VJP
-// recomputes from, 77 kB of tables and the Net (27 MB for the photo model,
-// its weights and one tile's activations): 168 MB, besides the sampler's
-// own image vectors.
+// output before the next reuses the buffer. The Net's activations grow
+// with its batch, which NewTiledNet sizes to TileBatchBytes. A 2048×2048
+// RGB image in 64-pixel tiles overlapping by 16 (tile.DefaultOverlap) has
+// 43×43 = 1849 tiles: a 91 MB chunk, plus the 50 MB copy of x that VJP
+// recomputes from, 77 kB of tables, and the Net: for the photo model
+// 1.5 MB of weights and 24 MB of activations a tile, 263 MB in batches of
+// 11 (TestTiledMemory prints the figures): 408 MB in all, besides the
+// sampler's own image vectors.
 //
 // A TiledNet is not safe for concurrent use.
 type TiledNet struct {
@@ -73,54 +78,72 @@ type TiledNet struct {
 	d     *Device
 	net   *Net
 	grid  *tile.Grid
-	dim   int         // C·Size²: one tile
-	chunk int         // tiles the batch holds
+	plane int         // Size²: one channel of one tile
+	c     int         // channels
+	chunk int         // tiles the chunk buffer holds, a multiple of the Net's batch
 	p     tiledParams // the fields every dispatch shares
 
 	tables  *Buffer // u32: the lines' image indices, then the coverage tables
 	weights *Buffer // f32: the lines' blend weights
-	batch   *Buffer // the chunk's tile results, chunk·dim
+	results *Buffer // the chunk's tile results, [C][chunk][Size²]
 	x       *Buffer // the latest Eps input, for VJP's recomputation
-	in, out *Buffer // one tile: the Net's input and output
+	in, out *Buffer // one batch: the Net's input and output
 	owned   []*Buffer
 
 	tau   float64
 	ready bool // Eps has run
-	held  int  // the tile of x whose activations the Net holds
+	held  int  // the first tile of the batch whose activations the Net holds
 }
+
+// TileBatchBytes bounds the activations of the Net a TiledNet runs its
+// batches of tiles through: NewTiledNet takes as many tiles per batch as
+// fit, at least one and at most the image's tiles.
+var TileBatchBytes = 256 << 20
 
 var _ Network = (*TiledNet)(nil)
 
 // NewTiledNet uploads the int8 model m (as NewNet does) and the tables of
 // grid g, whose tiles must be the model's Resolution, and allocates the
-// batch, compiling the kernels now so that their errors surface here.
+// chunk buffer and a Net for batches of tiles sized to TileBatchBytes,
+// compiling the kernels now so that their errors surface here. A model
+// with attention, not local, runs one tile at a time.
 func NewTiledNet(d *Device, m *model.Model, g *tile.Grid) (*TiledNet, error) {
-	dim := m.Config().InChannels * g.Size * g.Size
-	fit := min(d.limits.MaxStorageBufferBindingSize, d.limits.MaxBufferSize) / (4 * uint64(dim))
-	return newTiledNet(d, m, g, int(min(fit, uint64(g.Tiles()))))
+	cfg := m.Config()
+	batch := 1
+	if cfg.Local() {
+		batch = max(1, min(g.Tiles(), TileBatchBytes/(4*activationFloats(cfg))))
+	}
+	tile := 4 * uint64(cfg.InChannels*g.Size*g.Size)
+	fit := int(min(d.limits.MaxStorageBufferBindingSize, d.limits.MaxBufferSize) / tile)
+	batch = min(batch, fit)
+	return newTiledNet(d, m, g, min(fit/max(batch, 1), (g.Tiles()+batch-1)/max(batch, 1))*batch, batch)
 }
 
-// newTiledNet is NewTiledNet with a batch of chunk tiles (tests make it
-// small to exercise the chunked blend).
-func newTiledNet(d *Device, m *model.Model, g *tile.Grid, chunk int) (*TiledNet, error) {
+// newTiledNet is NewTiledNet with a chunk buffer of chunk tiles and a Net
+// of batch tiles, chunk a multiple of batch (tests make them small to
+// exercise partial batches and chunked blends).
+func newTiledNet(d *Device, m *model.Model, g *tile.Grid, chunk, batch int) (*TiledNet, error) {
 	cfg := m.Config()
 	if g.Size != cfg.Resolution {
 		return nil, fmt.Errorf("gpu: grid of %d-pixel tiles for a model of resolution %d", g.Size, cfg.Resolution)
 	}
-	if chunk < 1 {
+	if batch < 1 || chunk < batch {
 		return nil, fmt.Errorf("gpu: a %d×%d×%d tile exceeds the device's %d bytes per storage binding",
 			cfg.InChannels, g.Size, g.Size, d.limits.MaxStorageBufferBindingSize)
+	}
+	if chunk%batch != 0 {
+		return nil, fmt.Errorf("gpu: a chunk of %d tiles in batches of %d", chunk, batch)
 	}
 	for _, k := range []*kernel{tileCut, tileBlend} {
 		if _, err := d.pipeline(k); err != nil {
 			return nil, err
 		}
 	}
-	net, err := NewNet(d, m)
+	net, err := NewBatchNet(d, m, batch)
 	if err != nil {
 		return nil, err
 	}
-	n := &TiledNet{d: d, net: net, grid: g, dim: net.Dim(), chunk: chunk}
+	n := &TiledNet{d: d, net: net, grid: g, plane: g.Size * g.Size, c: cfg.InChannels, chunk: chunk}
 	if err := n.build(cfg.InChannels); err != nil {
 		n.Destroy()
 		return nil, err
@@ -158,7 +181,7 @@ func (n *TiledNet) build(c int) error {
 	for _, b := range []struct {
 		p   **Buffer
 		len int
-	}{{&n.batch, n.chunk * n.dim}, {&n.x, c * g.H * g.W}, {&n.in, n.dim}, {&n.out, n.dim}} {
+	}{{&n.results, n.chunk * c * n.plane}, {&n.x, c * g.H * g.W}, {&n.in, n.net.Dim()}, {&n.out, n.net.Dim()}} {
 		if *b.p, err = n.d.NewBuffer(b.len); err != nil {
 			return err
 		}
@@ -213,6 +236,9 @@ func (n *TiledNet) Destroy() {
 // Dim returns the length of an image: C·H·W.
 func (n *TiledNet) Dim() int { return n.x.n }
 
+// NetBatch returns the tiles each Net evaluation covers.
+func (n *TiledNet) NetBatch() int { return n.net.batch }
+
 // Eps records dst = Σₖ Cₖᵀ(wₖ ⊙ ε_net(Cₖ x, τ)). Device errors panic, as
 // Backend's do.
 func (n *TiledNet) Eps(dst, x *Buffer, tau float64) {
@@ -225,19 +251,19 @@ func (n *TiledNet) eps(dst, x *Buffer, tau float64) error {
 		return err
 	}
 	n.tau, n.ready = tau, true
-	total := n.grid.Tiles()
+	total, B := n.grid.Tiles(), n.net.batch
 	for first := 0; first < total; first += n.chunk {
 		count := min(n.chunk, total-first)
-		for k := first; k < first+count; k++ {
-			if err := n.cut(n.in, n.x, k, false); err != nil {
+		for k := first; k < first+count; k += B {
+			if err := n.cut(n.in, n.x, k, min(B, total-k), false); err != nil {
 				return err
 			}
 			n.net.Eps(n.out, n.in, tau)
-			if err := n.d.copyRange(n.batch, (k-first)*n.dim, n.out, 0, n.dim); err != nil {
+			if err := n.keep(k-first, min(B, total-k)); err != nil {
 				return err
 			}
 			n.held = k
-			n.progress(k+1, total)
+			n.progress(min(k+B, total), total)
 		}
 		if err := n.blend(dst, first, count, true, first > 0); err != nil {
 			return err
@@ -257,28 +283,29 @@ func (n *TiledNet) VJP(dst, v *Buffer) {
 }
 
 func (n *TiledNet) vjp(dst, v *Buffer) error {
-	total := n.grid.Tiles()
+	total, B := n.grid.Tiles(), n.net.batch
 	last := (total - 1) / n.chunk * n.chunk
 	done := 0
 	for first := last; first >= 0; first -= n.chunk {
 		count := min(n.chunk, total-first)
-		for k := first + count - 1; k >= first; k-- {
+		for k := first + (count-1)/B*B; k >= first; k -= B {
+			m := min(B, total-k)
 			if k != n.held {
-				if err := n.cut(n.in, n.x, k, false); err != nil {
+				if err := n.cut(n.in, n.x, k, m, false); err != nil {
 					return err
 				}
 				n.net.Eps(n.out, n.in, n.tau)
 				n.held = k
 			}
 			// The Net keeps no reference to its input, so in takes wₖ ⊙ Cₖ v.
-			if err := n.cut(n.in, v, k, true); err != nil {
+			if err := n.cut(n.in, v, k, m, true); err != nil {
 				return err
 			}
 			n.net.VJP(n.out, n.in)
-			if err := n.d.copyRange(n.batch, (k-first)*n.dim, n.out, 0, n.dim); err != nil {
+			if err := n.keep(k-first, m); err != nil {
 				return err
 			}
-			done++
+			done += m
 			n.progress(done, total)
 		}
 		if err := n.blend(dst, first, count, false, first != last); err != nil {
@@ -288,31 +315,42 @@ func (n *TiledNet) vjp(dst, v *Buffer) error {
 	return nil
 }
 
-// cut records dst = Cₖ src, times wₖ if weighted, in network layout.
-func (n *TiledNet) cut(dst, src *Buffer, k int, weighted bool) error {
+// cut records dst = Cₖ src, times wₖ if weighted, for the count tiles k
+// from first, in the Net's batch layout (the slots past count zero).
+func (n *TiledNet) cut(dst, src *Buffer, first, count int, weighted bool) error {
 	p := n.p
-	p.N, p.Tile, p.Weighted = uint32(n.dim), uint32(k), b32(weighted)
-	g, err := n.d.grid(n.dim, tileCut.wg)
+	p.N, p.Slots, p.First, p.Count, p.Weighted = uint32(dst.n), uint32(n.net.batch), uint32(first), uint32(count), b32(weighted)
+	g, err := n.d.grid(dst.n, tileCut.wg)
 	if err != nil {
 		return err
 	}
 	return dispatch(n.d, tileCut, g, &p, dst, src, n.tables, n.weights)
 }
 
-// blend records dst = Σₖ Cₖᵀ(batch slot k − first), over the count tiles
+// keep records the copy of the first count tiles of the Net's output into
+// the chunk's slots from slot on, channel by channel.
+func (n *TiledNet) keep(slot, count int) error {
+	for c := range n.c {
+		if err := n.d.copyRange(n.results, (c*n.chunk+slot)*n.plane, n.out, c*n.net.batch*n.plane, count*n.plane); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// blend records dst = Σₖ Cₖᵀ(chunk slot k − first), over the count tiles
 // from first, each weighted by wₖ if weighted; it adds to dst's contents
 // if accumulate.
 func (n *TiledNet) blend(dst *Buffer, first, count int, weighted, accumulate bool) error {
 	p := n.p
-	p.N, p.First, p.Count = uint32(dst.n), uint32(first), uint32(count)
+	p.N, p.Slots, p.First, p.Count = uint32(dst.n), uint32(n.chunk), uint32(first), uint32(count)
 	p.Weighted, p.Accumulate = b32(weighted), b32(accumulate)
 	g, err := n.d.grid(dst.n, tileBlend.wg)
 	if err != nil {
 		return err
 	}
-	return dispatch(n.d, tileBlend, g, &p, dst, n.batch, n.tables, n.weights)
+	return dispatch(n.d, tileBlend, g, &p, dst, n.results, n.tables, n.weights)
 }
-
 func (n *TiledNet) progress(done, total int) {
 	if n.Progress != nil {
 		n.Progress(done, total)

@@ -7,6 +7,7 @@ import (
 	"conjure/cpu"
 	"conjure/metrics"
 	"conjure/model"
+	"conjure/models"
 	"conjure/restore"
 	"conjure/sampler"
 	"conjure/tile"
@@ -24,8 +25,9 @@ func localConfig(res int) model.Config {
 
 // newTiledPair returns the seeded random int8 local model of resolution
 // res on an h×w grid of res-pixel tiles: package tile's CPU Net, and the
-// TiledNet with a batch of chunk tiles (0: all).
-func newTiledPair(t *testing.T, res, h, w, chunk int, seed uint64) (*tile.Net, *TiledNet) {
+// TiledNet with a chunk of chunk tiles (0: all, rounded up to a multiple
+// of batch) and a Net of batch tiles.
+func newTiledPair(t *testing.T, res, h, w, chunk, batch int, seed uint64) (*tile.Net, *TiledNet) {
 	t.Helper()
 	f, err := model.NewRandom(localConfig(res), seed)
 	if err != nil {
@@ -43,9 +45,9 @@ func newTiledPair(t *testing.T, res, h, w, chunk int, seed uint64) (*tile.Net, *
 		t.Fatal(err)
 	}
 	if chunk == 0 {
-		chunk = g.Tiles()
+		chunk = (g.Tiles() + batch - 1) / batch * batch
 	}
-	got, err := newTiledNet(testDevice(t), m, g, chunk)
+	got, err := newTiledNet(testDevice(t), m, g, chunk, batch)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,21 +57,23 @@ func newTiledPair(t *testing.T, res, h, w, chunk int, seed uint64) (*tile.Net, *
 
 // TestTiledMatchesTileNet compares the TiledNet's Eps and VJP with package
 // tile's CPU Net at fresh random x and v, for two τ in turn: an odd-sized
-// image of 2×3 tiles (in one chunk and in chunks of 4, one of them
-// partial), and one whose 20-pixel side is shorter than its 32-pixel
-// tiles, so reflected positions feed the network and receive the VJP.
+// image of 2×3 tiles (one tile at a time; in batches of 4, the last one
+// partial; in chunks of 4 tiles, one of them partial, in batches of 2),
+// and one whose 20-pixel side is shorter than its 32-pixel tiles, so
+// reflected positions feed the network and receive the VJP.
 func TestTiledMatchesTileNet(t *testing.T) {
 	for _, c := range []struct {
-		name               string
-		res, h, w, chunk   int
-		rowTiles, colTiles int
+		name                    string
+		res, h, w, chunk, batch int
+		rowTiles, colTiles      int
 	}{
-		{"23x37", 16, 23, 37, 0, 2, 3},
-		{"23x37/chunks", 16, 23, 37, 4, 2, 3},
-		{"20x45/reflected", 32, 20, 45, 0, 1, 2},
+		{"23x37", 16, 23, 37, 0, 1, 2, 3},
+		{"23x37/batches", 16, 23, 37, 0, 4, 2, 3},
+		{"23x37/chunks", 16, 23, 37, 4, 2, 2, 3},
+		{"20x45/reflected", 32, 20, 45, 0, 2, 1, 2},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			want, got := newTiledPair(t, c.res, c.h, c.w, c.chunk, 1)
+			want, got := newTiledPair(t, c.res, c.h, c.w, c.chunk, c.batch, 1)
 			g := want.Grid()
 			if len(g.Rows) != c.rowTiles || len(g.Cols) != c.colTiles {
 				t.Fatalf("grid of %d×%d tiles, want %d×%d", len(g.Rows), len(g.Cols), c.rowTiles, c.colTiles)
@@ -82,12 +86,82 @@ func TestTiledMatchesTileNet(t *testing.T) {
 				calls, last = calls+1, done
 			}
 			compareTiled(t, want, got, 2, 0.3, 0.9)
-			if calls != 4*g.Tiles() || last != g.Tiles() {
-				t.Errorf("Progress called %d times, last with %d done; want %d calls (one a tile of each pass), last %d",
-					calls, last, 4*g.Tiles(), g.Tiles())
+			// One call a batch of each pass: the chunks split into batches.
+			chunk, batches := got.chunk, 0
+			for first := 0; first < g.Tiles(); first += chunk {
+				batches += (min(chunk, g.Tiles()-first) + c.batch - 1) / c.batch
+			}
+			if calls != 4*batches || last != g.Tiles() {
+				t.Errorf("Progress called %d times, last with %d done; want %d calls (one a batch of each pass), last %d",
+					calls, last, 4*batches, g.Tiles())
 			}
 		})
 	}
+}
+
+// TestTiledMemory checks that activationFloats counts what a Net
+// allocates per sample, for batches of local models and a model with
+// attention, and prints what NewTiledNet allocates for the photo model on
+// a 2048×2048 image.
+func TestTiledMemory(t *testing.T) {
+	d := testDevice(t)
+	attn := localConfig(16)
+	attn.AttnResolutions, attn.MidAttn = []int{8}, nil
+	for _, c := range []struct {
+		name  string
+		cfg   model.Config
+		batch int
+	}{{"local", localConfig(16), 1}, {"local", localConfig(16), 3}, {"attention", attn, 1}} {
+		f, err := model.NewRandom(c.cfg, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := NewBatchNet(d, f.Quantize(), c.batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, want := n.allocated-n.tbias.n, c.batch*activationFloats(c.cfg)
+		n.Destroy()
+		if got != want {
+			t.Errorf("%s, batch %d: the Net allocates %d activation values, activationFloats·batch = %d", c.name, c.batch, got, want)
+		}
+	}
+	if _, err := NewBatchNet(d, mustQuantized(t, attn), 2); err == nil {
+		t.Error("NewBatchNet(attention model, batch 2) succeeded; want an error")
+	}
+	m, err := models.Shipped(models.Photo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := tile.NewGrid(2048, 2048, m.Config().Resolution, tile.DefaultOverlap(m.Config().Resolution))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn, err := NewTiledNet(d, m, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tn.Destroy()
+	per := 4 * activationFloats(m.Config())
+	if b := tn.NetBatch(); b < 1 || b*per > max(TileBatchBytes, per) {
+		t.Errorf("batch of %d tiles of %d activation bytes each for a budget of %d", b, per, TileBatchBytes)
+	}
+	var total int
+	for _, b := range append(tn.owned, tn.net.owned...) {
+		total += int(b.size)
+	}
+	t.Logf("photo model, 2048×2048 (%d tiles): %.1f MB of activations a tile, batches of %d; %.0f MB allocated in all (%.0f MB the Net)",
+		g.Tiles(), float64(per)/1e6, tn.NetBatch(), float64(total)/1e6, float64(4*tn.net.allocated)/1e6)
+}
+
+// mustQuantized returns a seeded random int8 model of config c.
+func mustQuantized(t *testing.T, c model.Config) *model.Model {
+	t.Helper()
+	f, err := model.NewRandom(c, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f.Quantize()
 }
 
 // compareTiled checks the TiledNet's Eps and VJP against package tile's.
@@ -120,7 +194,7 @@ func TestTiledRestoration(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, got := newTiledPair(t, 16, prob.H, prob.W, 0, 3)
+			want, got := newTiledPair(t, 16, prob.H, prob.W, 0, 4, 3)
 			b := testBackend(t, got)
 			// ErrUnsupportedOp here would mean the GPU cannot run the task.
 			if err := b.Prepare(prob.Op); err != nil {

@@ -11,6 +11,11 @@
 // bytes q[o, c, t] of the block's c. Bytes of channels past the last are
 // zero. The VJP entries bind src as dy and ignore bias and res.
 //
+// Tensors hold a batch of n samples channel-major, [channels][n][rows][cols]:
+// a 3×3 conv reads one sample's plane per tap and never crosses into the
+// next, a 1×1 conv is compiled to treat the whole batch as one row of
+// n·rows·cols pixels, and concatenating channels is one contiguous copy.
+//
 // Package gpu prepends the constants STRIDE (1 or 2) and UP (0 or 1, the
 // ×2 upsampling) of a 3×3 variant; the 1×1 kernels are compiled with 1
 // and 0.
@@ -31,7 +36,7 @@
 // indexed through nested loops it does not, and they cost 3×). Borders
 // are handled by clamped indices and select, not branches, so lanes never
 // diverge inside the loops. A dispatch has blocks·tiles workgroups: blocks
-// = ⌈channels/K⌉ channel blocks, tiles = ⌈rows·nq/WG⌉ workgroups per
+// = ⌈channels/K⌉ channel blocks, tiles = ⌈n·rows·nq/WG⌉ workgroups per
 // block, nq = ⌈row width/P⌉ pixel groups per row.
 
 struct Params {
@@ -46,7 +51,7 @@ struct Params {
     blocks: u32,   // channel blocks of K
     residual: u32, // 1: the forward adds res to its output
     boff: u32,     // offset of bias[0] in the bias buffer
-    pad0: u32,
+    n: u32,        // samples in the batch
 }
 
 @group(0) @binding(0) var<storage, read_write> dst: array<f32>;
@@ -65,19 +70,22 @@ const SPAN: u32 = STRIDE * (P - 1u) + 3u;
 const UPSPAN: u32 = 2u * P + 2u;
 
 // block is the position of an invocation: its channel block blk (uniform
-// over the workgroup), its row and first column; ok is false past the
-// last workgroup, which the whole workgroup shares.
+// over the workgroup), its sample, its row within the sample's rows-row
+// plane and its first column; ok is false past the last workgroup, which
+// the whole workgroup shares.
 struct Block {
     blk: u32,
+    sample: u32,
     row: u32,
     col: u32,
     ok: bool,
 }
 
-fn block(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> Block {
+fn block(wid: vec3<u32>, nwg: vec3<u32>, lid: u32, rows: u32) -> Block {
     let g = wid.y * nwg.x + wid.x;
     let q = (g % p.tiles) * WG + lid;
-    return Block(g / p.tiles, q / p.nq, q % p.nq * P, g < p.blocks * p.tiles);
+    let r = q / p.nq; // the row of the whole batch, n·rows of them
+    return Block(g / p.tiles, r / rows, r % rows, q % p.nq * P, g < p.blocks * p.tiles);
 }
 
 // weights returns the K weights of packed group i (one vec4 load: on
@@ -115,11 +123,11 @@ fn at(base: u32, r: i32, q: i32, rows: u32, cols: u32, up: u32) -> f32 {
 }
 
 // store writes acc to row `row`, columns col…col+P−1 of the channels
-// blk·K + k of a channels × rows × cols tensor, the forward's epilogue
-// adding bias and res first; channels and pixels past the tensor are
-// dropped.
+// blk·K + k of the block's sample of a channels × n × rows × cols tensor,
+// the forward's epilogue adding bias and res first; channels, samples and
+// pixels past the tensor are dropped.
 fn store(v: array<vec4<f32>, K>, b: Block, channels: u32, rows: u32, cols: u32, fwd: bool) {
-    if (b.row >= rows) {
+    if (b.sample >= p.n) {
         return;
     }
     var acc = v; // a var: WGSL indexes value arrays by constants only
@@ -129,7 +137,7 @@ fn store(v: array<vec4<f32>, K>, b: Block, channels: u32, rows: u32, cols: u32, 
             return;
         }
         for (var j = 0u; j < P; j++) {
-            let i = (ch * rows + b.row) * cols + b.col + j;
+            let i = ((ch * p.n + b.sample) * rows + b.row) * cols + b.col + j;
             if (b.col + j < cols) {
                 var y = acc[k][j];
                 if (fwd) {
@@ -152,7 +160,7 @@ fn store(v: array<vec4<f32>, K>, b: Block, channels: u32, rows: u32, cols: u32, 
 fn conv3x3_fwd(@builtin(workgroup_id) wid: vec3<u32>,
                @builtin(num_workgroups) nwg: vec3<u32>,
                @builtin(local_invocation_index) lid: u32) {
-    let b = block(wid, nwg, lid);
+    let b = block(wid, nwg, lid, p.ho);
     if (!b.ok) {
         return;
     }
@@ -163,7 +171,7 @@ fn conv3x3_fwd(@builtin(workgroup_id) wid: vec3<u32>,
             let r = i32(b.row * STRIDE + ky) - 1;
             var win: array<f32, SPAN>;
             for (var j = 0u; j < SPAN; j++) {
-                win[j] = at(c * plane, r, i32(b.col * STRIDE + j) - 1, p.h, p.w, UP);
+                win[j] = at((c * p.n + b.sample) * plane, r, i32(b.col * STRIDE + j) - 1, p.h, p.w, UP);
             }
             let t = (b.blk * p.cin + c) * 9u + ky * 3u;
             for (var kx = 0u; kx < 3u; kx++) {
@@ -184,7 +192,7 @@ fn conv3x3_fwd(@builtin(workgroup_id) wid: vec3<u32>,
 fn conv3x3_vjp(@builtin(workgroup_id) wid: vec3<u32>,
                @builtin(num_workgroups) nwg: vec3<u32>,
                @builtin(local_invocation_index) lid: u32) {
-    let b = block(wid, nwg, lid);
+    let b = block(wid, nwg, lid, p.h);
     if (!b.ok) {
         return;
     }
@@ -209,7 +217,7 @@ fn vjp_s1(acc: ptr<function, array<vec4<f32>, K>>, b: Block) {
             let r = i32(b.row + 1u) - i32(ky);
             var win: array<f32, SPAN>;
             for (var j = 0u; j < P + 2u; j++) {
-                win[j] = sc * at(o * plane, r, i32(b.col + j) - 1, p.ho, p.wo, 0u);
+                win[j] = sc * at((o * p.n + b.sample) * plane, r, i32(b.col + j) - 1, p.ho, p.wo, 0u);
             }
             let t = (b.blk * p.cout + o) * 9u + ky * 3u;
             for (var kx = 0u; kx < 3u; kx++) {
@@ -232,7 +240,7 @@ fn vjp_s2(acc: ptr<function, array<vec4<f32>, K>>, b: Block) {
     let b0 = i32(b.col / 2u);
     for (var o = 0u; o < p.cout; o++) {
         let sc = scale[o];
-        let base = o * plane;
+        let base = (o * p.n + b.sample) * plane;
         // Row a takes ky = 1 (even) or 0 (odd), row z ky = 2 (odd) or nothing.
         let a = sc * vec3(at(base, ra, b0, p.ho, p.wo, 0u), at(base, ra, b0 + 1, p.ho, p.wo, 0u), at(base, ra, b0 + 2, p.ho, p.wo, 0u));
         let z = select(sc, 0.0, even) * vec3(at(base, rz, b0, p.ho, p.wo, 0u), at(base, rz, b0 + 1, p.ho, p.wo, 0u), at(base, rz, b0 + 2, p.ho, p.wo, 0u));
@@ -269,7 +277,7 @@ fn vjp_up(acc: ptr<function, array<vec4<f32>, K>>, b: Block) {
         for (var d = 0u; d < 4u; d++) {
             var win: array<f32, UPSPAN>;
             for (var j = 0u; j < UPSPAN; j++) {
-                win[j] = sc * at(o * plane, i32(2u * b.row + d) - 1, i32(2u * b.col + j) - 1, p.ho, p.wo, 0u);
+                win[j] = sc * at((o * p.n + b.sample) * plane, i32(2u * b.row + d) - 1, i32(2u * b.col + j) - 1, p.ho, p.wo, 0u);
             }
             // The taps ky of E's row d: from lo to hi.
             let lo = select(0u, 1u, d == 1u) + select(0u, 2u, d == 0u);
@@ -292,14 +300,14 @@ fn vjp_up(acc: ptr<function, array<vec4<f32>, K>>, b: Block) {
     }
 }
 
-// With m = h·w pixels as one row (h = 1):
+// With m = h·w pixels (of all samples) as one row (h = 1, n = 1):
 // dst[o, k] = bias[o] + scale[o]·Σ_c q[o, c]·src[c, k] (+ res[o, k]).
 // Blocks: K output channels × P pixels.
 @compute @workgroup_size(WG)
 fn conv1x1_fwd(@builtin(workgroup_id) wid: vec3<u32>,
                @builtin(num_workgroups) nwg: vec3<u32>,
                @builtin(local_invocation_index) lid: u32) {
-    let b = block(wid, nwg, lid);
+    let b = block(wid, nwg, lid, 1u);
     if (!b.ok) {
         return;
     }
@@ -318,7 +326,7 @@ fn conv1x1_fwd(@builtin(workgroup_id) wid: vec3<u32>,
 fn conv1x1_vjp(@builtin(workgroup_id) wid: vec3<u32>,
                @builtin(num_workgroups) nwg: vec3<u32>,
                @builtin(local_invocation_index) lid: u32) {
-    let b = block(wid, nwg, lid);
+    let b = block(wid, nwg, lid, 1u);
     if (!b.ok) {
         return;
     }

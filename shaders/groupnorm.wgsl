@@ -1,9 +1,11 @@
 // GroupNorm (docs/NETWORK.md: biased variance, eps = 1e-5, per-channel
 // affine), optionally followed by SiLU, and its exact VJP including the
-// gradient through the group statistics. One workgroup per group: the
-// channels [g·c/groups, (g+1)·c/groups) of a group are contiguous, so group
-// g is the m = (c/groups)·n elements from g·m on. The forward keeps each
-// group's mean and 1/std in stats (2 values per group) for the VJP, which
+// gradient through the group statistics. Tensors hold a batch of
+// samples channel-major, [c][batch][n], and the statistics are per sample:
+// one workgroup per (group g, sample b), whose m = (c/groups)·n elements
+// are the rows ch·batch + b of n pixels for the channels
+// ch ∈ [g·c/groups, (g+1)·c/groups). The forward keeps each one's mean and
+// 1/std in stats (2 values at 2·(g·batch + b)) for the VJP, which
 // recomputes the normalised values from src rather than storing them.
 
 struct Params {
@@ -12,7 +14,7 @@ struct Params {
     groups: u32,  // groups, each of c/groups channels
     silu: u32,    // 1: SiLU after the affine map
     residual: u32, // 1: the VJP adds add (a residual branch's gradient) to its output
-    pad0: u32,
+    batch: u32,   // samples
     pad1: u32,
     pad2: u32,
 }
@@ -28,10 +30,17 @@ struct Params {
 
 var<workgroup> red: array<f32, WG>;
 
-// group returns the group a workgroup handles; it is uniform, so the
-// bounds guard on it keeps the barriers in uniform control flow.
-fn group(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+// unit returns the index g·batch + b of the (group, sample) a workgroup
+// handles; it is uniform, so the bounds guard on it keeps the barriers in
+// uniform control flow.
+fn unit(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
     return wid.y * nwg.x + wid.x;
+}
+
+// row returns the offset of channel cc of group g in sample b.
+fn row(u: u32, cc: u32) -> u32 {
+    let g = u / p.batch;
+    return ((g * (p.c / p.groups) + cc) * p.batch + u % p.batch) * p.n;
 }
 
 // total returns the sum of v over the workgroup (WG is a power of two).
@@ -53,83 +62,90 @@ fn sigmoid(v: f32) -> f32 {
     return 1.0 / (1.0 + exp(-v));
 }
 
-// With μ_g, σ²_g the mean and biased variance of group g's m values and
-// r_g = 1/√(σ²_g + 1e-5), for element (ch, k) of group g:
-// y[ch, k] = gamma[ch]·(src[ch, k] − μ_g)·r_g + beta[ch];  dst = y, or y·sigmoid(y) if silu;
-// stats[2g] = μ_g, stats[2g + 1] = r_g.
+// With μ_u, σ²_u the mean and biased variance of the m values of unit
+// u = g·batch + b (group g of sample b) and r_u = 1/√(σ²_u + 1e-5), for
+// each of its elements (ch, k):
+// y[ch, k] = gamma[ch]·(src[ch, k] − μ_u)·r_u + beta[ch];  dst = y, or y·sigmoid(y) if silu;
+// stats[2u] = μ_u, stats[2u + 1] = r_u.
 @compute @workgroup_size(WG)
 fn groupnorm_fwd(@builtin(workgroup_id) wid: vec3<u32>,
                  @builtin(num_workgroups) nwg: vec3<u32>,
                  @builtin(local_invocation_index) lid: u32) {
-    let g = group(wid, nwg);
-    if (g >= p.groups) {
+    let u = unit(wid, nwg);
+    if (u >= p.groups * p.batch) {
         return;
     }
-    let m = p.c / p.groups * p.n;
-    let base = g * m;
+    let cpg = p.c / p.groups;
+    let m = cpg * p.n;
     var s = 0.0;
-    for (var i = lid; i < m; i += WG) {
-        s += src[base + i];
+    for (var cc = 0u; cc < cpg; cc++) {
+        let r = row(u, cc);
+        for (var k = lid; k < p.n; k += WG) {
+            s += src[r + k];
+        }
     }
     let mean = total(s, lid) / f32(m);
     // Two passes, as the CPU reference: no cancellation in the variance.
     var ss = 0.0;
-    for (var i = lid; i < m; i += WG) {
-        let d = src[base + i] - mean;
-        ss += d * d;
+    for (var cc = 0u; cc < cpg; cc++) {
+        let r = row(u, cc);
+        for (var k = lid; k < p.n; k += WG) {
+            let d = src[r + k] - mean;
+            ss += d * d;
+        }
     }
     let rstd = 1.0 / sqrt(total(ss, lid) / f32(m) + 1e-5);
     if (lid == 0u) {
-        stats[2u * g] = mean;
-        stats[2u * g + 1u] = rstd;
+        stats[2u * u] = mean;
+        stats[2u * u + 1u] = rstd;
     }
     // Channel by channel, so that gamma and beta are loaded once per
     // channel, not per element (on lavapipe every load is a loop).
-    let cpg = p.c / p.groups;
+    let g = u / p.batch;
     for (var cc = 0u; cc < cpg; cc++) {
         let ch = g * cpg + cc;
         let ga = gamma[ch];
         let be = beta[ch];
-        let row = base + cc * p.n;
+        let r = row(u, cc);
         for (var k = lid; k < p.n; k += WG) {
-            var y = ga * ((src[row + k] - mean) * rstd) + be;
+            var y = ga * ((src[r + k] - mean) * rstd) + be;
             if (p.silu == 1u) {
                 y = y * sigmoid(y);
             }
-            dst[row + k] = y;
+            dst[r + k] = y;
         }
     }
 }
 
-// With x̂ = (src − μ_g)·r_g, y = gamma·x̂ + beta, e = dy·silu′(y) if silu
+// With x̂ = (src − μ_u)·r_u, y = gamma·x̂ + beta, e = dy·silu′(y) if silu
 // (silu′(y) = σ(y)·(1 + y·(1 − σ(y)))) else dy, d = gamma·e, and the means
-// over group g's m elements:
-// dst[ch, k] = r_g·(d[ch, k] − mean(d) − x̂[ch, k]·mean(d·x̂)) (+ add[ch, k]).
+// over unit u's m elements:
+// dst[ch, k] = r_u·(d[ch, k] − mean(d) − x̂[ch, k]·mean(d·x̂)) (+ add[ch, k]).
 @compute @workgroup_size(WG)
 fn groupnorm_vjp(@builtin(workgroup_id) wid: vec3<u32>,
                  @builtin(num_workgroups) nwg: vec3<u32>,
                  @builtin(local_invocation_index) lid: u32) {
-    let g = group(wid, nwg);
-    if (g >= p.groups) {
+    let u = unit(wid, nwg);
+    if (u >= p.groups * p.batch) {
         return;
     }
-    let m = p.c / p.groups * p.n;
-    let base = g * m;
-    let mean = stats[2u * g];
-    let rstd = stats[2u * g + 1u];
+    let cpg = p.c / p.groups;
+    let m = cpg * p.n;
+    let g = u / p.batch;
+    let mean = stats[2u * u];
+    let rstd = stats[2u * u + 1u];
     // Channel by channel, so that gamma and beta are loaded once per
     // channel, not per element (on lavapipe every load is a loop).
-    let cpg = p.c / p.groups;
     var sd = 0.0;
     var sdx = 0.0;
     for (var cc = 0u; cc < cpg; cc++) {
         let ch = g * cpg + cc;
         let ga = gamma[ch];
         let be = beta[ch];
-        let row = base + cc * p.n;
+        let r = row(u, cc);
         for (var k = lid; k < p.n; k += WG) {
-            let xh = (src[row + k] - mean) * rstd;
-            let d = ga * grad_in(row + k, ga * xh + be);
+            let xh = (src[r + k] - mean) * rstd;
+            let d = ga * grad_in(r + k, ga * xh + be);
             sd += d;
             sdx += d * xh;
         }
@@ -140,14 +156,14 @@ fn groupnorm_vjp(@builtin(workgroup_id) wid: vec3<u32>,
         let ch = g * cpg + cc;
         let ga = gamma[ch];
         let be = beta[ch];
-        let row = base + cc * p.n;
+        let r = row(u, cc);
         for (var k = lid; k < p.n; k += WG) {
-            let xh = (src[row + k] - mean) * rstd;
-            var v = rstd * (ga * grad_in(row + k, ga * xh + be) - md - xh * mdx);
+            let xh = (src[r + k] - mean) * rstd;
+            var v = rstd * (ga * grad_in(r + k, ga * xh + be) - md - xh * mdx);
             if (p.residual == 1u) {
-                v += add[row + k];
+                v += add[r + k];
             }
-            dst[row + k] = v;
+            dst[r + k] = v;
         }
     }
 }

@@ -1,6 +1,8 @@
 // Tiles of a whole image (package tile's Grid) for a network run at a
-// fixed size: cutting tile k out of the image, and blending the results of
-// a chunk of tiles back into it, ε(x) = Σₖ Cₖᵀ(wₖ ⊙ ε_net(Cₖ x)).
+// fixed size on batches of tiles: cutting a batch of tiles out of the
+// image, and blending the results of a chunk of tiles back into it,
+// ε(x) = Σₖ Cₖᵀ(wₖ ⊙ ε_net(Cₖ x)). Batches are channel-major, as the
+// network's tensors: [C][slots][size][size], tile first + j in slot j.
 //
 // Both entry points read one table buffer and one weight buffer. A line is
 // one tile's footprint along an axis: size positions, the row tiles' lines
@@ -21,14 +23,14 @@ struct Params {
     size: u32,       // tile side
     rows: u32,       // row tiles (lines before the column tiles' lines)
     cols: u32,       // column tiles
-    tile: u32,       // tile_cut: the tile k = row tile · cols + column tile
+    slots: u32,      // the batch's slots (tile_cut: the Net's batch, tile_blend: the chunk's)
     weighted: u32,   // 1: multiply by the blend weight w_k
     rowcov: u32,     // offset of the row coverage table in tables
     colcov: u32,     // offset of the column coverage table in tables
     maxrow: u32,     // coverage entries per image row
     maxcol: u32,     // coverage entries per image column
-    first: u32,      // tile_blend: the chunk's first tile …
-    count: u32,      // … and its number of tiles
+    first: u32,      // the batch's (chunk's) first tile k = row tile · cols + column tile …
+    count: u32,      // … and its number of tiles, at most slots
     accumulate: u32, // tile_blend: 1 adds to dst, 0 overwrites it
     pad0: u32,
 }
@@ -45,9 +47,10 @@ fn flat(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
     return (wid.y * nwg.x + wid.x) * WG + lid;
 }
 
-// dst[c, t, s] = src[c, tables[er], tables[ec]] · (weight[er]·weight[ec]
+// dst[c, slot, t, s] = src[c, tables[er], tables[ec]] · (weight[er]·weight[ec]
 // when weighted),  er = i·size + t, ec = (rows + j)·size + s, for tile
-// k = i·cols + j;  dst is one C×size×size tile, n = C·size².
+// k = first + slot = i·cols + j; slots from count on are zero (a partial
+// last batch);  n = C·slots·size².
 @compute @workgroup_size(WG)
 fn tile_cut(@builtin(workgroup_id) wid: vec3<u32>,
             @builtin(num_workgroups) nwg: vec3<u32>,
@@ -57,11 +60,17 @@ fn tile_cut(@builtin(workgroup_id) wid: vec3<u32>,
         return;
     }
     let plane = p.size * p.size;
-    let c = idx / plane;
+    let c = idx / (p.slots * plane);
+    let slot = (idx / plane) % p.slots;
+    if (slot >= p.count) {
+        dst[idx] = 0.0;
+        return;
+    }
+    let k = p.first + slot;
     let t = (idx % plane) / p.size;
     let s = idx % p.size;
-    let er = (p.tile / p.cols) * p.size + t;
-    let ec = (p.rows + p.tile % p.cols) * p.size + s;
+    let er = (k / p.cols) * p.size + t;
+    let ec = (p.rows + k % p.cols) * p.size + s;
     var v = src[(c * p.h + tables[er]) * p.w + tables[ec]];
     if (p.weighted != 0u) {
         v *= weight[er] * weight[ec];
@@ -71,9 +80,9 @@ fn tile_cut(@builtin(workgroup_id) wid: vec3<u32>,
 
 // dst[c, y, x] = (dst[c, y, x] when accumulate) + Σ over the coverage
 // entries er of row y and ec of column x whose tile k = i·cols + j lies in
-// [first, first + count) of src[k − first, c, t, s] · (weight[er]·weight[ec]
+// [first, first + count) of src[c, k − first, t, s] · (weight[er]·weight[ec]
 // when weighted),  er = i·size + t, ec = (rows + j)·size + s;  src holds the
-// chunk's tiles, each C×size×size, and n = C·h·w.
+// chunk's tiles in its slots, and n = C·h·w.
 @compute @workgroup_size(WG)
 fn tile_blend(@builtin(workgroup_id) wid: vec3<u32>,
               @builtin(num_workgroups) nwg: vec3<u32>,
@@ -104,7 +113,7 @@ fn tile_blend(@builtin(workgroup_id) wid: vec3<u32>,
             if (k < p.first || k >= p.first + p.count) {
                 continue;
             }
-            var v = src[(((k - p.first) * (p.n / pixels) + c) * p.size + t) * p.size + ec % p.size];
+            var v = src[((c * p.slots + k - p.first) * p.size + t) * p.size + ec % p.size];
             if (p.weighted != 0u) {
                 v *= weight[er] * weight[ec];
             }
