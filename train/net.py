@@ -38,8 +38,19 @@ class TimeEmbedding(nn.Module):
         return self.lin2(F.silu(self.lin1(e)))
 
 
+class GroupNorm32(nn.GroupNorm):
+    """GroupNorm computed in float32 whatever the input's dtype, returned in that dtype.
+
+    Under CPU bfloat16 autocast a conv hands GroupNorm a bfloat16 input that PyTorch 1.13's
+    CPU kernel refuses beside float32 parameters; float32 statistics are what autocast
+    uses on CUDA anyway. The parameters and their names are nn.GroupNorm's."""
+
+    def forward(self, x):
+        return F.group_norm(x.float(), self.num_groups, self.weight, self.bias, self.eps).to(x.dtype)
+
+
 def _norm(ch, groups):
-    return nn.GroupNorm(groups, ch, eps=1e-5)
+    return GroupNorm32(groups, ch, eps=1e-5)
 
 
 class ResBlock(nn.Module):

@@ -7,7 +7,7 @@ random multi-scale crops of natural photos (the local photo prior).
 
 Loss: τ ~ U(τ_min, 1), ε ~ N(0, I), x_τ = μ_τ x₀ + σ_τ ε, MSE(ε_θ(x_τ, τ), ε). AdamW with
 linear warm-up, gradient clipping, EMA of the weights; bf16 autocast, channels_last and
-TF32 on CUDA (torch.compile with --compile). The run directory gets checkpoint.pt
+TF32 on CUDA (bf16 on the CPU with --bf16) (torch.compile with --compile). The run directory gets checkpoint.pt
 (written atomically every --ckpt-minutes and at the end), log.csv and config.json;
 progress goes to stderr. A resumed run keeps its optimisation settings unless given.
 
@@ -65,6 +65,9 @@ def parse_args(argv):
     p.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)),
                    help="CPU threads for torch (default: all available)")
     p.add_argument("--compile", action="store_true", help="torch.compile the model (PyTorch 2.x)")
+    p.add_argument("--bf16", action="store_true",
+                   help="bfloat16 autocast on the CPU too (AVX-512 BF16: ≈1.4× the images/s of "
+                        "float32, train.bench); always on with CUDA")
     p.add_argument("--resume", action="store_true",
                    help="continue from the run directory's checkpoint (start fresh if there is none)")
     p.add_argument("--log-every", type=int, default=50, help="steps between log lines")
@@ -243,7 +246,8 @@ def main(argv=None):
         for g in run.opt.param_groups:
             g["lr"] = lr
         x0 = sampler.batch(args.batch, run.batch_gen)
-        loss = loss_fn(step_model, x0, run.batch_gen, run.noise_gen, device)
+        loss = loss_fn(step_model, x0, run.batch_gen, run.noise_gen, device,
+                       autocast=args.bf16 or device.type == "cuda")
         run.opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(run.model.parameters(), args.grad_clip)
