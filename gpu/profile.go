@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 	"unsafe"
+
+	"github.com/cogentcore/webgpu/wgpu"
 )
 
 // Dispatch is one kernel dispatch of a Net step (Eps, then VJP) with its
@@ -15,11 +17,14 @@ type Dispatch struct {
 	// "conv3x3_fwd/s1", "conv3x3_vjp/s2" (Downsample), "conv3x3_fwd/up"
 	// (Upsample), "conv1x1_vjp", "groupnorm_fwd", "attention_vjp_q", ….
 	Kernel string
-	// Sizes. Convs: Cin → Cout channels over an H×W input (before any
-	// upsampling). GroupNorm: Cin channels of H·W pixels (H = 1) in
-	// Groups groups, Silu if SiLU follows. Attention: Cin channels per q,
-	// k and v over H·W positions (H = 1) in Heads heads. Combine: W values.
+	// Sizes. Convs: Cin → Cout channels over Batch H×W inputs (before any
+	// upsampling; a 1×1 conv's W counts the pixels of the whole batch,
+	// Batch 1). GroupNorm: Cin channels of H·W pixels (H = 1) in Groups
+	// groups for each of Batch samples, Silu if SiLU follows. Attention: Cin channels per q,
+	// k and v over H·W positions (H = 1) in Heads heads. Combine, tile cuts
+	// and blends: W values written.
 	Cin, Cout, H, W int
+	Batch           int
 	Groups, Heads   int
 	Silu            bool
 	// Flops is the floating-point work counted as 2 per multiply-add of
@@ -43,13 +48,41 @@ type Dispatch struct {
 // on wgpu-native's non-blocking Poll, which the js binding does not
 // implement.
 func (n *Net) Profile(tau float64, runs int) ([]Dispatch, error) {
+	return profile(n.d, n.Dim(), runs, func(eps, x, g *Buffer) error {
+		err := n.eps(eps, x, tau)
+		n.ready = err == nil
+		if err == nil {
+			err = n.vjp(g, eps)
+		}
+		return err
+	})
+}
+
+// Profile times the kernels of one TiledNet step (Eps, then VJP) as
+// Net.Profile does, tile cuts and blends included and the copies of
+// results into the chunk left out. It lists every dispatch of the step,
+// but replays each distinct one (the same kernel, buffers, sizes and
+// workgroups: the batches of a large image repeat theirs) only once.
+func (n *TiledNet) Profile(tau float64, runs int) ([]Dispatch, error) {
+	return profile(n.d, n.Dim(), runs, func(eps, x, g *Buffer) error {
+		err := n.eps(eps, x, tau)
+		n.ready = err == nil
+		if err == nil {
+			err = n.vjp(g, eps)
+		}
+		return err
+	})
+}
+
+// profile records step(eps, x, g) on three zeroed buffers of dim values,
+// runs it, and times each distinct dispatch it recorded alone.
+func profile(d *Device, dim, runs int, step func(eps, x, g *Buffer) error) ([]Dispatch, error) {
 	if runs < 1 {
-		panic(fmt.Sprintf("gpu: Net.Profile: %d runs", runs))
+		panic(fmt.Sprintf("gpu: Profile: %d runs", runs))
 	}
-	d := n.d
 	bufs := make([]*Buffer, 3)
 	for i := range bufs {
-		b, err := d.NewBuffer(n.Dim())
+		b, err := d.NewBuffer(dim)
 		if err != nil {
 			return nil, err
 		}
@@ -62,14 +95,10 @@ func (n *Net) Profile(tau float64, runs int) ([]Dispatch, error) {
 	}
 	var tr []traced
 	d.trace = &tr
-	err := n.eps(eps, x, tau)
-	n.ready = err == nil
-	if err == nil {
-		err = n.vjp(g, eps)
-	}
+	err := step(eps, x, g)
 	d.trace = nil
 	if err != nil {
-		return nil, fmt.Errorf("gpu: Net.Profile: %w", err)
+		return nil, fmt.Errorf("gpu: Profile: %w", err)
 	}
 	// One full run first: it compiles nothing more, but faults in every
 	// buffer and leaves the activations the replays read.
@@ -84,14 +113,27 @@ func (n *Net) Profile(tau float64, runs int) ([]Dispatch, error) {
 		}
 		base = min(base, t)
 	}
+	type key struct {
+		p      *pipeline
+		bg     *wgpu.BindGroup
+		g      [3]uint32
+		params string
+	}
+	timed := map[key]float64{}
 	out := make([]Dispatch, len(tr))
 	for i := range tr {
-		t, err := d.timeAlone(&tr[i], runs, g)
-		if err != nil {
-			return nil, err
+		k := key{tr[i].p, tr[i].bg, tr[i].g, string(tr[i].params)}
+		sec, ok := timed[k]
+		if !ok {
+			t, err := d.timeAlone(&tr[i], runs, g)
+			if err != nil {
+				return nil, err
+			}
+			sec = max(t-base, 0).Seconds() / float64(runs)
+			timed[k] = sec
 		}
 		out[i] = describe(&tr[i])
-		out[i].Seconds = max(t-base, 0).Seconds() / float64(runs)
+		out[i].Seconds = sec
 	}
 	return out, nil
 }
@@ -148,11 +190,11 @@ func (d *Device) timeAlone(t *traced, runs int, sync *Buffer) (time.Duration, er
 // dispatch, decoded from its Params block.
 func describe(t *traced) Dispatch {
 	k := t.p.k
-	ds := Dispatch{Kernel: k.entry}
+	ds := Dispatch{Kernel: k.entry, Batch: 1}
 	switch k.file {
 	case "conv.wgsl":
 		p := paramsAs[convParams](t.params)
-		ds.Cin, ds.Cout, ds.H, ds.W = int(p.Cin), int(p.Cout), int(p.H), int(p.W)
+		ds.Cin, ds.Cout, ds.H, ds.W, ds.Batch = int(p.Cin), int(p.Cout), int(p.H), int(p.W), int(p.N)
 		taps := 1.0
 		if k.entry == "conv3x3_fwd" || k.entry == "conv3x3_vjp" {
 			taps = 9
@@ -164,16 +206,18 @@ func describe(t *traced) Dispatch {
 			}
 			ds.Kernel += "/" + variant
 		}
-		ds.Flops = 2 * taps * float64(p.Cin) * float64(p.Cout) * float64(p.Ho) * float64(p.Wo)
+		ds.Flops = 2 * taps * float64(p.Cin) * float64(p.Cout) * float64(p.N) * float64(p.Ho) * float64(p.Wo)
 	case "groupnorm.wgsl":
 		p := paramsAs[groupnormParams](t.params)
-		ds.Cin, ds.H, ds.W, ds.Groups, ds.Silu = int(p.C), 1, int(p.N), int(p.Groups), p.Silu == 1
+		ds.Cin, ds.H, ds.W, ds.Groups, ds.Silu, ds.Batch = int(p.C), 1, int(p.N), int(p.Groups), p.Silu == 1, int(p.Batch)
 	case "attention.wgsl":
 		p := paramsAs[attentionParams](t.params)
 		ds.Cin, ds.H, ds.W, ds.Heads = int(p.Ch), 1, int(p.N), int(p.Heads)
 		// Two n×n×ch products per entry point: QKᵀ and AV forward, dS and
 		// dQ for dq, dK and dV for dk and dv.
 		ds.Flops = 4 * float64(p.N) * float64(p.N) * float64(p.Ch)
+	case "tiled.wgsl":
+		ds.W = int(paramsAs[tiledParams](t.params).N)
 	case "combine.wgsl":
 		ds.W = int(paramsAs[combineParams](t.params).N)
 	}

@@ -11,20 +11,30 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"conjure/cpu"
 	"conjure/gpu"
 	"conjure/model"
 	"conjure/models"
+	"conjure/operator"
 	"conjure/restore"
 	"conjure/sampler"
+	"conjure/tile"
 )
 
-const benchSynopsis = `bench [--backend cpu,gpu] [--steps 5] [--repeat 3] [--json] [--model FILE]
+const benchSynopsis = `bench [--backend cpu,gpu] [--steps 5] [--repeat 3] [--size WxH] [--json] [--model FILE]
 
 Times one network step (Eps, then its VJP) kernel by kernel on each backend: on the GPU every
 dispatch replayed alone, --repeat times in one submission; on the CPU each op of the reference
 (model.Config.Ops), --repeat times. Then the yardstick, a plain register-blocked float32 512³
 matmul on the GPU, and whole restorations: the sr4 task with cpigdm and pigdm in --steps steps,
-the best of --repeat runs after a warm-up, in ms per sampler step and per restore.`
+the best of --repeat runs after a warm-up, in ms per sampler step and per restore.
+
+With --size WxH (a local model: photo), the step and the restorations are those of a tiled
+W×H image: 4× super-resolution of a random (W/4)×(H/4) photo to W×H, as conjure restore runs
+it. The GPU step is the tiled network's, every distinct dispatch replayed (tile cuts and
+blends included); the CPU's is the reference's ops times the tiles it evaluates (with the
+forward passes it recomputes when the image has more tiles than it keeps). Tiles/s counts
+tile evaluations (ε and its VJP) per second of a restore.`
 
 // benchMatmulN is the yardstick's matrix size.
 const benchMatmulN = 512
@@ -38,6 +48,7 @@ type benchFlags struct {
 	steps, repeat int
 	json          bool
 	model         string
+	w, h          int // --size: the tiled restore's output (0: the model's frame)
 }
 
 func parseBench(args []string, stderr io.Writer) (*benchFlags, error) {
@@ -48,8 +59,15 @@ func parseBench(args []string, stderr io.Writer) (*benchFlags, error) {
 	fs.IntVar(&f.repeat, "repeat", 3, "runs of each kernel and restore")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object instead of tables")
 	fs.StringVar(&f.model, "model", models.Default, "`MODEL`: photo, face64 or a weight file")
+	size := fs.String("size", "", "time a tiled 4× restore to a `WxH` output (e.g. 256x256) instead of one frame")
 	if err := parse(fs, args); err != nil {
 		return nil, err
+	}
+	if *size != "" {
+		var err error
+		if f.w, f.h, err = parseSize(*size); err != nil {
+			return nil, err
+		}
 	}
 	for _, b := range strings.Split(*backends, ",") {
 		if b != "cpu" && b != "gpu" || slices.Contains(f.backends, b) {
@@ -66,11 +84,31 @@ func parseBench(args []string, stderr io.Writer) (*benchFlags, error) {
 	return f, nil
 }
 
+// parseSize parses --size WxH: a 4× output whose input meets sr4's limits.
+func parseSize(s string) (w, h int, err error) {
+	if _, err := fmt.Sscanf(s, "%dx%d", &w, &h); err != nil || fmt.Sprintf("%dx%d", w, h) != s {
+		return 0, 0, fmt.Errorf("--size %q: want WIDTHxHEIGHT, e.g. 256x256", s)
+	}
+	if w%4 != 0 || h%4 != 0 {
+		return 0, 0, fmt.Errorf("--size %s: the 4× output's sides must be multiples of 4", s)
+	}
+	if err := restore.CheckSize(restore.SR4, w/4, h/4); err != nil {
+		return 0, 0, fmt.Errorf("--size %s: %w", s, err)
+	}
+	return w, h, nil
+}
+
 // benchReport is what bench measures; --json prints it as it is.
 type benchReport struct {
 	Model   model.Config `json:"model"`
 	CPUs    int          `json:"cpus"`
 	Adapter string       `json:"adapter,omitempty"`
+	// Size is the tiled restore's output, "WxH"; empty for one frame.
+	Size string `json:"size,omitempty"`
+	// Tiles is the tiles of a tiled step, and NetBatch how many of them
+	// one GPU network evaluation covers.
+	Tiles    int `json:"tiles,omitempty"`
+	NetBatch int `json:"net_batch,omitempty"`
 	// MatmulGFLOPs is the yardstick's rate on the GPU.
 	MatmulGFLOPs float64      `json:"matmul_gflops,omitempty"`
 	Kernels      []kernelRow  `json:"kernels"`
@@ -103,6 +141,8 @@ type restoreRow struct {
 	Backend      string         `json:"backend"`
 	MsPerStep    float64        `json:"ms_per_step"`
 	MsPerRestore float64        `json:"ms_per_restore"`
+	// TilesPerS is tile evaluations (ε and VJP) per second (tiled only).
+	TilesPerS float64 `json:"tiles_per_s,omitempty"`
 }
 
 func runBench(args []string, stdout, stderr io.Writer) error {
@@ -115,6 +155,13 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	r := &benchReport{Model: m.Config(), CPUs: runtime.NumCPU(), Speedup: map[sampler.Method]float64{}}
+	var job *benchJob
+	if f.w > 0 {
+		if job, err = newBenchJob(m, f.w, f.h); err != nil {
+			return err
+		}
+		r.Size, r.Tiles = fmt.Sprintf("%dx%d", f.w, f.h), job.grid.Tiles()
+	}
 	kernels := map[string]*kernelRow{}
 	row := func(name string) *kernelRow {
 		if kernels[name] == nil {
@@ -124,24 +171,51 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	}
 	for _, backend := range f.backends {
 		var b sampler.Backend
-		if backend == "gpu" {
+		switch {
+		case backend == "gpu" && job != nil:
+			d, tn, gb, closeGPU, err := openTiledGPU(m, job.grid)
+			if err != nil {
+				return err
+			}
+			defer closeGPU()
+			r.Adapter, r.NetBatch = d.Name(), tn.NetBatch()
+			if err := benchGPUKernels(r, d, tn.Profile, f.repeat, row); err != nil {
+				return err
+			}
+			b = gb
+		case backend == "gpu":
 			d, net, gb, closeGPU, err := openGPU(m)
 			if err != nil {
 				return err
 			}
 			defer closeGPU()
 			r.Adapter = d.Name()
-			if err := benchGPUKernels(r, d, net, f.repeat, row); err != nil {
+			if err := benchGPUKernels(r, d, net.Profile, f.repeat, row); err != nil {
 				return err
 			}
 			b = gb
-		} else {
-			if err := benchCPUKernels(m.Config(), f.repeat, row); err != nil {
+		case job != nil:
+			// The tile Net's evaluations of one step: each tile's forward
+			// pass, again before its VJP when it keeps too few, and its VJP.
+			fwd := job.grid.Tiles()
+			if fwd > keepTiles {
+				fwd *= 2
+			}
+			if err := benchCPUKernels(m.Config(), f.repeat, fwd, job.grid.Tiles(), row); err != nil {
+				return err
+			}
+			net, err := tiledNet(m, f.h, f.w, 0, nil)
+			if err != nil {
+				return err
+			}
+			b = cpu.New(net)
+		default:
+			if err := benchCPUKernels(m.Config(), f.repeat, 1, 1, row); err != nil {
 				return err
 			}
 			b = newCPUBackend(m)
 		}
-		if err := benchRestores(r, backend, b, restore.Prior(m.Config()), m.Config().Resolution, f); err != nil {
+		if err := benchRestores(r, backend, b, job, restore.Prior(m.Config()), m.Config().Resolution, f); err != nil {
 			return err
 		}
 	}
@@ -165,15 +239,15 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// benchGPUKernels profiles one network step on the device and the
-// yardstick matmul.
-func benchGPUKernels(r *benchReport, d *gpu.Device, net *gpu.Net, repeat int, row func(string) *kernelRow) error {
+// benchGPUKernels profiles one network step on the device (a Net's or a
+// TiledNet's Profile) and the yardstick matmul.
+func benchGPUKernels(r *benchReport, d *gpu.Device, profile func(tau float64, runs int) ([]gpu.Dispatch, error), repeat int, row func(string) *kernelRow) error {
 	rate, err := d.MatmulRate(benchMatmulN, repeat, 200*time.Millisecond)
 	if err != nil {
 		return fmt.Errorf("matmul yardstick: %w", err)
 	}
 	r.MatmulGFLOPs = rate / 1e9
-	ds, err := net.Profile(0.5, repeat)
+	ds, err := profile(0.5, repeat)
 	if err != nil {
 		return err
 	}
@@ -194,8 +268,9 @@ func benchGPUKernels(r *benchReport, d *gpu.Device, net *gpu.Net, repeat int, ro
 }
 
 // benchCPUKernels times every op of one network step of the CPU
-// reference, once per distinct op and size.
-func benchCPUKernels(c model.Config, repeat int, row func(string) *kernelRow) error {
+// reference, once per distinct op and size, counting the forward ops fwd
+// times and the VJP's vjp times (the evaluations of a tiled step).
+func benchCPUKernels(c model.Config, repeat, fwd, vjp int, row func(string) *kernelRow) error {
 	seen := map[model.Op]time.Duration{}
 	for _, op := range c.Ops() {
 		t, ok := seen[op]
@@ -206,13 +281,17 @@ func benchCPUKernels(c model.Config, repeat int, row func(string) *kernelRow) er
 			}
 			seen[op] = t
 		}
+		times := vjp
+		if strings.HasSuffix(op.Kind, "_fwd") {
+			times = fwd
+		}
 		k := row(op.Name())
 		if k.CPU == nil {
 			k.CPU = &kernelTime{}
 		}
-		k.CPU.Calls++
-		k.CPU.MsPerStep += 1e3 * t.Seconds()
-		k.CPU.flops += op.Flops()
+		k.CPU.Calls += times
+		k.CPU.MsPerStep += 1e3 * t.Seconds() * float64(times)
+		k.CPU.flops += op.Flops() * float64(times)
 	}
 	return nil
 }
@@ -268,19 +347,74 @@ func cmpFloat(a, b float64) int {
 	return 0
 }
 
-// benchRestores times whole sr4 restorations with each method on b.
-func benchRestores(r *benchReport, backend string, b sampler.Backend, prior string, res int, f *benchFlags) error {
-	op, err := restore.Operator(restore.SR4, res, nil)
+// benchJob is a tiled restore to time: 4× super-resolution of a random
+// photo to the grid's size.
+type benchJob struct {
+	grid *tile.Grid
+	prob *restore.Problem
+}
+
+// newBenchJob returns the tiled sr4 restore of a random (w/4)×(h/4)
+// photo by m, which must be local.
+func newBenchJob(m *model.Model, w, h int) (*benchJob, error) {
+	if !m.Config().Local() {
+		return nil, fmt.Errorf("--size: the model has attention and restores one %d×%d frame; use a local model (--model photo)", m.Config().Resolution, m.Config().Resolution)
+	}
+	g, err := photoGrid(m, h, w)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	ph := restore.Photo{Task: restore.SR4, H: h / 4, W: w / 4, Input: make([]float64, restore.Channels*(h/4)*(w/4))}
 	rng := rand.New(rand.NewPCG(1, 2))
-	x0 := make([]float64, op.In())
-	for i := range x0 {
-		x0[i] = 2*rng.Float64() - 1
+	for i := range ph.Input {
+		ph.Input[i] = 2*rng.Float64() - 1
 	}
-	y := make([]float64, op.Out())
-	op.Forward(y, x0)
+	prob, err := ph.Problem()
+	if err != nil {
+		return nil, err
+	}
+	return &benchJob{grid: g, prob: prob}, nil
+}
+
+// openTiledGPU opens the device with m's TiledNet over the grid g and a
+// Backend on it; the function it returns frees them all.
+func openTiledGPU(m *model.Model, g *tile.Grid) (*gpu.Device, *gpu.TiledNet, *gpu.Backend, func(), error) {
+	d, err := openDevice()
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	tn, err := gpu.NewTiledNet(d, m, g)
+	var b *gpu.Backend
+	if err == nil {
+		b, err = gpu.NewBackend(d, tn)
+	}
+	if err != nil {
+		d.Close() // which frees everything on the device
+		return nil, nil, nil, nil, err
+	}
+	return d, tn, b, d.Close, nil
+}
+
+// benchRestores times whole sr4 restorations with each method on b: of
+// the job's photo if there is one, else of one random frame.
+func benchRestores(r *benchReport, backend string, b sampler.Backend, job *benchJob, prior string, res int, f *benchFlags) error {
+	var op operator.Operator
+	var y []float64
+	if job != nil {
+		op, y = job.prob.Op, job.prob.Y
+	} else {
+		var err error
+		if op, err = restore.Operator(restore.SR4, res, nil); err != nil {
+			return err
+		}
+		rng := rand.New(rand.NewPCG(1, 2))
+		x0 := make([]float64, op.In())
+		for i := range x0 {
+			x0[i] = 2*rng.Float64() - 1
+		}
+		y = make([]float64, op.Out())
+		op.Forward(y, x0)
+	}
 	for _, meth := range benchMethods {
 		o := restore.Options(prior, restore.SR4, meth, f.steps, 0)
 		best := time.Duration(1<<63 - 1)
@@ -300,7 +434,11 @@ func benchRestores(r *benchReport, backend string, b sampler.Backend, prior stri
 			}
 		}
 		ms := 1e3 * best.Seconds()
-		r.Restores = append(r.Restores, restoreRow{Method: meth, Backend: backend, MsPerStep: ms / float64(f.steps), MsPerRestore: ms})
+		x := restoreRow{Method: meth, Backend: backend, MsPerStep: ms / float64(f.steps), MsPerRestore: ms}
+		if job != nil {
+			x.TilesPerS = float64(job.grid.Tiles()*f.steps) / best.Seconds()
+		}
+		r.Restores = append(r.Restores, x)
 	}
 	return nil
 }
@@ -318,7 +456,14 @@ func printBench(w io.Writer, r *benchReport) {
 	if r.MatmulGFLOPs > 0 {
 		fmt.Fprintf(w, "yardstick: %d³ float32 matmul on the GPU: %.2f GFLOP/s\n", benchMatmulN, r.MatmulGFLOPs)
 	}
-	fmt.Fprintln(w, "\nkernels, one network step (Eps + VJP):")
+	step := "one network step (Eps + VJP)"
+	if r.Size != "" {
+		step = fmt.Sprintf("one tiled network step (Eps + VJP) of a %s image, %d tile(s)", r.Size, r.Tiles)
+		if r.NetBatch > 0 {
+			step += fmt.Sprintf(", %d per GPU dispatch", r.NetBatch)
+		}
+	}
+	fmt.Fprintf(w, "\nkernels, %s:\n", step)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "kernel\tGPU calls\tGPU ms\tGPU GFLOP/s\tGPU share\t% of matmul\tCPU calls\tCPU ms\tCPU GFLOP/s\tCPU share\t")
 	var total [2]float64
@@ -357,11 +502,15 @@ func printBench(w io.Writer, r *benchReport) {
 			fmt.Fprintln(w)
 		}
 	}
-	fmt.Fprintf(w, "\nrestorations (sr4):\n")
+	what := "sr4"
+	if r.Size != "" {
+		what = "sr4 to " + r.Size
+	}
+	fmt.Fprintf(w, "\nrestorations (%s):\n", what)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "method\tbackend\tms/step\tms/restore\t")
+	fmt.Fprintln(tw, "method\tbackend\tms/step\tms/restore\ttiles/s\t")
 	for _, x := range r.Restores {
-		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%.1f\t\n", x.Method, x.Backend, x.MsPerStep, x.MsPerRestore)
+		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%.1f\t%s\t\n", x.Method, x.Backend, x.MsPerStep, x.MsPerRestore, rate(x.TilesPerS))
 	}
 	tw.Flush()
 	for _, meth := range benchMethods {

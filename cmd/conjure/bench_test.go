@@ -123,6 +123,56 @@ func TestBenchJSON(t *testing.T) {
 	}
 }
 
+// TestBenchSize runs bench --size on a small local model: a 64×64 output
+// of 5×5 16-pixel tiles, whose step and restores the report describes.
+func TestBenchSize(t *testing.T) {
+	path := writeModel(t, model.Config{
+		Resolution: 16, InChannels: 3, Channels: 6, Mult: []int{1, 2}, ResBlocks: 1,
+		AttnResolutions: []int{}, MidAttn: new(false), Groups: 2, Heads: 2, TimeScale: 1000,
+	})
+	backends, stdout := runBenchJSON(t, "--model", path, "--size", "64x64", "--steps", "1", "--repeat", "1")
+	var r benchReport
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("output is not a report: %v\n%s", err, stdout)
+	}
+	if r.Size != "64x64" || r.Tiles != 5*5 {
+		t.Errorf("size %q with %d tiles, want 64x64 with 25", r.Size, r.Tiles)
+	}
+	gpuToo := strings.Contains(backends, "gpu")
+	if gpuToo && (r.NetBatch < 1 || r.NetBatch > r.Tiles) {
+		t.Errorf("net_batch %d for %d tiles", r.NetBatch, r.Tiles)
+	}
+	var cuts int
+	for _, k := range r.Kernels {
+		// The CPU's forward convs run once a tile (it keeps every tile's
+		// activations), its VJP's once a tile.
+		if k.Kernel == "conv3x3_vjp/s2" && (k.CPU == nil || k.CPU.Calls != r.Tiles) {
+			t.Errorf("%s: CPU calls %+v, want %d", k.Kernel, k.CPU, r.Tiles)
+		}
+		if k.Kernel == "tile_cut" && k.GPU != nil {
+			cuts = k.GPU.Calls
+		}
+	}
+	if gpuToo {
+		b := (r.Tiles + r.NetBatch - 1) / r.NetBatch // batches
+		if cuts != 3*b-1 {
+			t.Errorf("%d tile cuts in a step of %d batches, want %d", cuts, b, 3*b-1)
+		}
+	}
+	if want := 2 * len(strings.Split(backends, ",")); len(r.Restores) != want {
+		t.Fatalf("%d restore rows, want %d", len(r.Restores), want)
+	}
+	for _, x := range r.Restores {
+		if want := float64(r.Tiles) / (x.MsPerStep / 1e3); math.Abs(x.TilesPerS-want) > 1e-6*want {
+			t.Errorf("%s on %s: %v tiles/s, want %v from %v ms a step", x.Method, x.Backend, x.TilesPerS, want, x.MsPerStep)
+		}
+	}
+	code, _, stderr := runCLI(t, "bench", "--model", writeTinyModel(t), "--size", "64x64", "--backend", "cpu")
+	if code != 2 || !strings.Contains(stderr, "local model") {
+		t.Errorf("--size with an attention model: exit %d, stderr %q; want exit 2 naming a local model", code, stderr)
+	}
+}
+
 func TestBenchTable(t *testing.T) {
 	code, stdout, stderr := runCLI(t, "bench", "--model", writeTinyModel(t), "--backend", "cpu", "--steps", "1", "--repeat", "1")
 	if code != 0 {
@@ -145,6 +195,10 @@ func TestBenchRejectsBadFlags(t *testing.T) {
 		"missing model":    {"--model", filepath.Join(t.TempDir(), "none.safetensors")},
 		"positional":       {"extra"},
 		"steps not number": {"--steps", "five"},
+		"size not WxH":     {"--size", "256"},
+		"size not ×4":      {"--size", "258x256"},
+		"size too small":   {"--size", "32x32"},
+		"size too large":   {"--size", "4096x4096"},
 	} {
 		code, stdout, stderr := runCLI(t, append([]string{"bench"}, args...)...)
 		lines := strings.Split(strings.TrimSpace(stderr), "\n")
