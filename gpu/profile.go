@@ -48,14 +48,7 @@ type Dispatch struct {
 // on wgpu-native's non-blocking Poll, which the js binding does not
 // implement.
 func (n *Net) Profile(tau float64, runs int) ([]Dispatch, error) {
-	return profile(n.d, n.Dim(), runs, func(eps, x, g *Buffer) error {
-		err := n.eps(eps, x, tau)
-		n.ready = err == nil
-		if err == nil {
-			err = n.vjp(g, eps)
-		}
-		return err
-	})
+	return profile(n.d, n.Dim(), runs, step(n.eps, n.vjp, &n.ready, tau))
 }
 
 // Profile times the kernels of one TiledNet step (Eps, then VJP) as
@@ -64,14 +57,21 @@ func (n *Net) Profile(tau float64, runs int) ([]Dispatch, error) {
 // but replays each distinct one (the same kernel, buffers, sizes and
 // workgroups: the batches of a large image repeat theirs) only once.
 func (n *TiledNet) Profile(tau float64, runs int) ([]Dispatch, error) {
-	return profile(n.d, n.Dim(), runs, func(eps, x, g *Buffer) error {
-		err := n.eps(eps, x, tau)
-		n.ready = err == nil
+	return profile(n.d, n.Dim(), runs, step(n.eps, n.vjp, &n.ready, tau))
+}
+
+// step returns the recording of one network step: eps at τ into its
+// buffer, marking the network ready for a VJP, then the VJP of that
+// output into g.
+func step(eps func(dst, x *Buffer, tau float64) error, vjp func(dst, v *Buffer) error, ready *bool, tau float64) func(e, x, g *Buffer) error {
+	return func(e, x, g *Buffer) error {
+		err := eps(e, x, tau)
+		*ready = err == nil
 		if err == nil {
-			err = n.vjp(g, eps)
+			err = vjp(g, e)
 		}
 		return err
-	})
+	}
 }
 
 // profile records step(eps, x, g) on three zeroed buffers of dim values,
