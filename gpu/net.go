@@ -29,10 +29,11 @@ import (
 //
 // A Net is not safe for concurrent use.
 type Net struct {
-	d     *Device
-	cfg   model.Config
-	batch int
-	steps []*netStep
+	d      *Device
+	cfg    model.Config
+	batch  int // the samples the buffers hold
+	active int // the samples of the latest Eps, ≤ batch: its tensors are [C][active][H][W]
+	steps  []*netStep
 
 	// The τ-only terms, computed on the CPU exactly as package model does,
 	// and a ResBlock's projection of them.
@@ -323,11 +324,15 @@ func (n *Net) Eps(dst, x *Buffer, tau float64) {
 	if dst.n != n.Dim() || x.n != n.Dim() || dst == x {
 		panic(fmt.Sprintf("gpu: Net.Eps: dst %d and x %d values, want %d each, distinct", dst.n, x.n, n.Dim()))
 	}
-	must(n.eps(dst, x, tau))
+	must(n.eps(dst, x, tau, n.batch))
 	n.ready = true
 }
 
-func (n *Net) eps(dst, x *Buffer, tau float64) error {
+// eps records Eps on the first count samples of the batch, stored
+// compactly, [C][count][H][W], at the start of x and dst (a TiledNet's
+// partial batch).
+func (n *Net) eps(dst, x *Buffer, tau float64, count int) error {
+	n.active = count
 	n.embed(tau)
 	if err := n.tbias.Write(n.host); err != nil {
 		return fmt.Errorf("gpu: Net.Eps: upload time biases: %w", err)
@@ -350,7 +355,7 @@ func (n *Net) eps(dst, x *Buffer, tau float64) error {
 // forward records step s from input in to out, first assembling a
 // concatenated input from the previous output and the popped skip.
 func (n *Net) forward(s *netStep, out, in *Buffer) error {
-	B, G, R := n.batch, n.cfg.Groups, s.Res
+	B, G, R := n.active, n.cfg.Groups, s.Res
 	N := R * R
 	BN := B * N
 	if s.Pop >= 0 {
@@ -388,7 +393,7 @@ func (n *Net) forward(s *netStep, out, in *Buffer) error {
 // resFwd records a ResBlock: h = conv1(SiLU(GN₁(x))) + temb term (in
 // conv1's bias); out = conv2(SiLU(GN₂(h))) + skip(x).
 func (n *Net) resFwd(s *netStep, out, in *Buffer) error {
-	B, G, R := n.batch, n.cfg.Groups, s.Res
+	B, G, R := n.active, n.cfg.Groups, s.Res
 	N := R * R
 	res := in
 	return firstErr(
@@ -436,8 +441,9 @@ func (n *Net) vjp(dst, v *Buffer) error {
 		if s.dskip != nil {
 			// The consumer of this output, later in the forward pass, has
 			// already stored its part of the gradient in dskip.
-			gv := view(g, s.dskip.n)
-			if err := n.d.combine(gv, nil, []sampler.Term{{C: 1, V: gv}, {C: 1, V: s.dskip}}); err != nil {
+			k := s.Cout * n.active * s.OutRes() * s.OutRes()
+			gv := view(g, k)
+			if err := n.d.combine(gv, nil, []sampler.Term{{C: 1, V: gv}, {C: 1, V: view(s.dskip, k)}}); err != nil {
 				return fmt.Errorf("gpu: Net.VJP: %s: %w", s.Name, err)
 			}
 		}
@@ -459,7 +465,7 @@ func (n *Net) vjp(dst, v *Buffer) error {
 // gradient of its output, and for a concatenated input moves the skip's
 // part of dx into the popped step's dskip.
 func (n *Net) backward(s *netStep, dx, g *Buffer) error {
-	B, G, R := n.batch, n.cfg.Groups, s.Res
+	B, G, R := n.active, n.cfg.Groups, s.Res
 	N := R * R
 	var err error
 	switch s.Kind {
@@ -498,8 +504,8 @@ func (n *Net) backward(s *netStep, dx, g *Buffer) error {
 	if err != nil || s.Pop < 0 {
 		return err
 	}
-	skip := n.steps[s.Pop].dskip
-	return n.d.copyRange(skip, 0, dx, s.Cin*B*N-skip.n, skip.n)
+	k := n.steps[s.Pop].Cout * B * N // the skip's part: dx's last channels
+	return n.d.copyRange(n.steps[s.Pop].dskip, 0, dx, s.Cin*B*N-k, k)
 }
 
 // view returns the first k elements of b as a Buffer sharing its storage,

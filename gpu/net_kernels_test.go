@@ -138,7 +138,7 @@ func TestConv3x3(t *testing.T) {
 		// Batches: samples side by side, each convolved on its own (a
 		// border row must not read the next sample's first row).
 		{3, 5, 7, 5, 1, false, 3}, {5, 3, 7, 6, 2, false, 2}, {3, 7, 3, 5, 1, true, 3}, {9, 17, 17, 19, 1, false, 2},
-		{7, 9, 19, 17, 2, false, 3}, {6, 2, 4, 4, 1, true, 5}, {1, 1, 1, 1, 1, false, 4},
+		{7, 9, 19, 17, 2, false, 3}, {6, 2, 4, 4, 1, true, 5}, {1, 1, 1, 1, 1, false, 4}, {9, 17, 17, 12, 1, false, 3},
 	} {
 		c, w, bias := testConv(t, b.d, g.cin, g.cout, 3)
 		hu, wu := g.h, g.w

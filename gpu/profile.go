@@ -48,7 +48,8 @@ type Dispatch struct {
 // on wgpu-native's non-blocking Poll, which the js binding does not
 // implement.
 func (n *Net) Profile(tau float64, runs int) ([]Dispatch, error) {
-	return profile(n.d, n.Dim(), runs, step(n.eps, n.vjp, &n.ready, tau))
+	eps := func(dst, x *Buffer, tau float64) error { return n.eps(dst, x, tau, n.batch) }
+	return profile(n.d, n.Dim(), runs, step(eps, n.vjp, &n.ready, tau))
 }
 
 // Profile times the kernels of one TiledNet step (Eps, then VJP) as

@@ -37,8 +37,10 @@ const noEntry = math.MaxUint32
 // Everything happens on the device, and Eps and VJP never wait for it
 // (each batch's Net.Eps submits the work recorded before its upload of
 // the τ terms, as every Buffer.Write does, and goes on). The tiles go
-// through the Net in batches of NetBatch, every dispatch covering the
-// whole batch (NewBatchNet), so a large image keeps the device busy. Per
+// through the Net in batches of at most NetBatch, every dispatch covering
+// the whole batch (NewBatchNet), so a large image keeps the device busy;
+// a chunk's batches are as few as that allows and as equal as can be, so
+// none is mostly empty. Per
 // batch, tile_cut gathers Cₖ x (or wₖ ⊙ Cₖ v) of its tiles from the
 // image through the grid's index tables, the Net evaluates them, and its
 // results are copied into the tiles' slots of a chunk buffer; tile_blend
@@ -251,19 +253,17 @@ func (n *TiledNet) eps(dst, x *Buffer, tau float64) error {
 		return err
 	}
 	n.tau, n.ready = tau, true
-	total, B := n.grid.Tiles(), n.net.batch
+	total := n.grid.Tiles()
 	for first := 0; first < total; first += n.chunk {
 		count := min(n.chunk, total-first)
-		for k := first; k < first+count; k += B {
-			if err := n.cut(n.in, n.x, k, min(B, total-k), false); err != nil {
+		for _, b := range n.batches(first, count) {
+			if err := n.evaluate(b, false); err != nil {
 				return err
 			}
-			n.net.Eps(n.out, n.in, tau)
-			if err := n.keep(k-first, min(B, total-k)); err != nil {
+			if err := n.keep(b.first-first, b.count); err != nil {
 				return err
 			}
-			n.held = k
-			n.progress(min(k+B, total), total)
+			n.progress(b.first+b.count, total)
 		}
 		if err := n.blend(dst, first, count, true, first > 0); err != nil {
 			return err
@@ -283,29 +283,28 @@ func (n *TiledNet) VJP(dst, v *Buffer) {
 }
 
 func (n *TiledNet) vjp(dst, v *Buffer) error {
-	total, B := n.grid.Tiles(), n.net.batch
+	total := n.grid.Tiles()
 	last := (total - 1) / n.chunk * n.chunk
 	done := 0
 	for first := last; first >= 0; first -= n.chunk {
 		count := min(n.chunk, total-first)
-		for k := first + (count-1)/B*B; k >= first; k -= B {
-			m := min(B, total-k)
-			if k != n.held {
-				if err := n.cut(n.in, n.x, k, m, false); err != nil {
-					return err
-				}
-				n.net.Eps(n.out, n.in, n.tau)
-				n.held = k
+		bs := n.batches(first, count)
+		for i := len(bs) - 1; i >= 0; i-- {
+			b := bs[i]
+			if err := n.evaluate(b, true); err != nil {
+				return err
 			}
 			// The Net keeps no reference to its input, so in takes wₖ ⊙ Cₖ v.
-			if err := n.cut(n.in, v, k, m, true); err != nil {
+			if err := n.cut(n.in, v, b, true); err != nil {
 				return err
 			}
-			n.net.VJP(n.out, n.in)
-			if err := n.keep(k-first, m); err != nil {
+			if err := n.net.vjp(n.out, n.in); err != nil {
 				return err
 			}
-			done += m
+			if err := n.keep(b.first-first, b.count); err != nil {
+				return err
+			}
+			done += b.count
 			n.progress(done, total)
 		}
 		if err := n.blend(dst, first, count, false, first != last); err != nil {
@@ -315,23 +314,57 @@ func (n *TiledNet) vjp(dst, v *Buffer) error {
 	return nil
 }
 
-// cut records dst = Cₖ src, times wₖ if weighted, for the count tiles k
-// from first, in the Net's batch layout (the slots past count zero).
-func (n *TiledNet) cut(dst, src *Buffer, first, count int, weighted bool) error {
+// batch is a run of tiles the Net evaluates at once.
+type batch struct{ first, count int }
+
+// batches splits the count tiles from first into as few batches as the
+// Net holds, their sizes differing by at most one, so that no evaluation
+// is mostly empty.
+func (n *TiledNet) batches(first, count int) []batch {
+	nb := (count + n.net.batch - 1) / n.net.batch
+	bs := make([]batch, nb)
+	for i := range bs {
+		lo, hi := first+i*count/nb, first+(i+1)*count/nb
+		bs[i] = batch{lo, hi - lo}
+	}
+	return bs
+}
+
+// evaluate records the Net's Eps on batch b of the latest Eps input, into
+// out; if needed is set, only when the Net does not hold b's activations
+// already.
+func (n *TiledNet) evaluate(b batch, needed bool) error {
+	if needed && b.first == n.held {
+		return nil
+	}
+	if err := n.cut(n.in, n.x, b, false); err != nil {
+		return err
+	}
+	if err := n.net.eps(n.out, n.in, n.tau, b.count); err != nil {
+		return err
+	}
+	n.net.ready, n.held = true, b.first
+	return nil
+}
+
+// cut records dst = Cₖ src, times wₖ if weighted, for the tiles of batch
+// b, in the Net's layout for b.count samples.
+func (n *TiledNet) cut(dst, src *Buffer, b batch, weighted bool) error {
 	p := n.p
-	p.N, p.Slots, p.First, p.Count, p.Weighted = uint32(dst.n), uint32(n.net.batch), uint32(first), uint32(count), b32(weighted)
-	g, err := n.d.grid(dst.n, tileCut.wg)
+	k := n.c * b.count * n.plane
+	p.N, p.Slots, p.First, p.Count, p.Weighted = uint32(k), uint32(b.count), uint32(b.first), uint32(b.count), b32(weighted)
+	g, err := n.d.grid(k, tileCut.wg)
 	if err != nil {
 		return err
 	}
 	return dispatch(n.d, tileCut, g, &p, dst, src, n.tables, n.weights)
 }
 
-// keep records the copy of the first count tiles of the Net's output into
-// the chunk's slots from slot on, channel by channel.
+// keep records the copy of the Net's output for count tiles into the
+// chunk's slots from slot on, channel by channel.
 func (n *TiledNet) keep(slot, count int) error {
 	for c := range n.c {
-		if err := n.d.copyRange(n.results, (c*n.chunk+slot)*n.plane, n.out, c*n.net.batch*n.plane, count*n.plane); err != nil {
+		if err := n.d.copyRange(n.results, (c*n.chunk+slot)*n.plane, n.out, c*count*n.plane, count*n.plane); err != nil {
 			return err
 		}
 	}

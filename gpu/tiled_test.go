@@ -57,8 +57,9 @@ func newTiledPair(t *testing.T, res, h, w, chunk, batch int, seed uint64) (*tile
 
 // TestTiledMatchesTileNet compares the TiledNet's Eps and VJP with package
 // tile's CPU Net at fresh random x and v, for two τ in turn: an odd-sized
-// image of 2×3 tiles (one tile at a time; in batches of 4, the last one
-// partial; in chunks of 4 tiles, one of them partial, in batches of 2),
+// image of 2×3 tiles (one tile at a time; in batches of at most 4, so two
+// of 3; in chunks of 4 tiles, one of them partial, in batches of 2; in
+// batches of a chunk each, 4 tiles then 2),
 // and one whose 20-pixel side is shorter than its 32-pixel tiles, so
 // reflected positions feed the network and receive the VJP.
 func TestTiledMatchesTileNet(t *testing.T) {
@@ -70,6 +71,7 @@ func TestTiledMatchesTileNet(t *testing.T) {
 		{"23x37", 16, 23, 37, 0, 1, 2, 3},
 		{"23x37/batches", 16, 23, 37, 0, 4, 2, 3},
 		{"23x37/chunks", 16, 23, 37, 4, 2, 2, 3},
+		{"23x37/chunk-sized-batches", 16, 23, 37, 4, 4, 2, 3},
 		{"20x45/reflected", 32, 20, 45, 0, 2, 1, 2},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -194,7 +196,8 @@ func TestTiledRestoration(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, got := newTiledPair(t, 16, prob.H, prob.W, 0, 4, 3)
+			// Batches of at most 2: the 9 tiles of sr2 go in 1, 2, 2, 2, 2.
+			want, got := newTiledPair(t, 16, prob.H, prob.W, 0, 2, 3)
 			b := testBackend(t, got)
 			// ErrUnsupportedOp here would mean the GPU cannot run the task.
 			if err := b.Prepare(prob.Op); err != nil {

@@ -23,14 +23,14 @@ struct Params {
     size: u32,       // tile side
     rows: u32,       // row tiles (lines before the column tiles' lines)
     cols: u32,       // column tiles
-    slots: u32,      // the batch's slots (tile_cut: the Net's batch, tile_blend: the chunk's)
+    slots: u32,      // the batch's slots (tile_cut: its tiles, tile_blend: the chunk's)
     weighted: u32,   // 1: multiply by the blend weight w_k
     rowcov: u32,     // offset of the row coverage table in tables
     colcov: u32,     // offset of the column coverage table in tables
     maxrow: u32,     // coverage entries per image row
     maxcol: u32,     // coverage entries per image column
     first: u32,      // the batch's (chunk's) first tile k = row tile · cols + column tile …
-    count: u32,      // … and its number of tiles, at most slots
+    count: u32,      // … and its number of tiles (tile_blend), at most slots
     accumulate: u32, // tile_blend: 1 adds to dst, 0 overwrites it
     pad0: u32,
 }
@@ -49,8 +49,7 @@ fn flat(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
 
 // dst[c, slot, t, s] = src[c, tables[er], tables[ec]] · (weight[er]·weight[ec]
 // when weighted),  er = i·size + t, ec = (rows + j)·size + s, for tile
-// k = first + slot = i·cols + j; slots from count on are zero (a partial
-// last batch);  n = C·slots·size².
+// k = first + slot = i·cols + j;  n = C·slots·size².
 @compute @workgroup_size(WG)
 fn tile_cut(@builtin(workgroup_id) wid: vec3<u32>,
             @builtin(num_workgroups) nwg: vec3<u32>,
@@ -61,12 +60,7 @@ fn tile_cut(@builtin(workgroup_id) wid: vec3<u32>,
     }
     let plane = p.size * p.size;
     let c = idx / (p.slots * plane);
-    let slot = (idx / plane) % p.slots;
-    if (slot >= p.count) {
-        dst[idx] = 0.0;
-        return;
-    }
-    let k = p.first + slot;
+    let k = p.first + (idx / plane) % p.slots;
     let t = (idx % plane) / p.size;
     let s = idx % p.size;
     let er = (k / p.cols) * p.size + t;

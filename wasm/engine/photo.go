@@ -81,8 +81,8 @@ func (e *Engine) photoCPU(prob *restore.Problem, g *tile.Grid, j job, seed uint6
 }
 
 // photoGPU solves prob on the GPU with a TiledNet over g made for this
-// restore: its batch buffer is sized to the tiles, and it is freed at the
-// end. The sampler's vectors are the image's size, as on any backend.
+// restore: its chunk buffer is sized to the tiles, its Net to a batch of
+// them (gpu.TileBatchBytes), and it is freed at the end. The sampler's vectors are the image's size, as on any backend.
 func (e *Engine) photoGPU(prob *restore.Problem, g *tile.Grid, j job, seed uint64, progress func(done, total int)) ([]float64, error) {
 	tn, err := gpu.NewTiledNet(e.dev, e.m, g)
 	if err != nil {
@@ -96,17 +96,22 @@ func (e *Engine) photoGPU(prob *restore.Problem, g *tile.Grid, j job, seed uint6
 			tn.Destroy()
 		}
 	}()
-	// VJP evaluates each tile's forward pass again (all but one), so it
-	// costs about two Eps passes.
-	count := newTileSteps(g.Tiles(), j.o.Steps, passCosts(g.Tiles() == 1), progress)
-	every := syncEvery(g.Tiles())
+	// VJP evaluates each batch's forward pass again (all but the one the
+	// Net holds), so it costs about two Eps passes unless there is one.
+	count := newTileSteps(g.Tiles(), j.o.Steps, passCosts(g.Tiles() <= tn.NetBatch()), progress)
+	every, waited := syncEvery(g.Tiles()), 0
 	tn.Progress = func(done, total int) {
-		// The TiledNet reports tiles recorded, which the device runs
-		// later: wait for it now and then, so the bar shows work done at
-		// the cost of a few pauses in the device's queue.
-		if done%every == 0 || done == total {
+		// The TiledNet reports tiles recorded, a batch at a time, which
+		// the device runs later: wait for it now and then, so the bar
+		// shows work done at the cost of a few pauses in the device's
+		// queue.
+		if done < waited {
+			waited = 0 // the next pass
+		}
+		if done-waited >= every || done == total {
 			e.wait()
 			count.tiles(done, total)
+			waited = done
 		}
 	}
 	slot.Network = tn
