@@ -104,6 +104,10 @@ export class Conjure {
    * input's centred square is resized to R×R (sr4: (R/4)×(R/4), sr2:
    * (R/2)×(R/2); R = info().model.resolution) and the result is R×R.
    * onProgress counts tile-steps: the network's tiles times the steps.
+   * GPU memory: the tiled network holds one batch of tiles' activations
+   * (256 MiB, 11 tiles of the photo model), every tile's result and a copy
+   * of the image; C-ΠGDM adds eight image-sized vectors. A 2048×2048
+   * output needs about 820 MB (408 MB the network, 8 × 50 MB the sampler).
    * @param {{task: 'sr4'|'sr2'|'inpaint'|'deblur'|'gray'|'denoise',
    *   input: ImageData, mask?: ImageData, steps?: number,
    *   method?: 'cpigdm'|'pigdm', seed?: number,
