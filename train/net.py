@@ -39,14 +39,15 @@ class TimeEmbedding(nn.Module):
 
 
 class GroupNorm32(nn.GroupNorm):
-    """GroupNorm computed in float32 whatever the input's dtype, returned in that dtype.
+    """GroupNorm computed at least in its parameters' precision, returned in the input's dtype.
 
     Under CPU bfloat16 autocast a conv hands GroupNorm a bfloat16 input that PyTorch 1.13's
     CPU kernel refuses beside float32 parameters; float32 statistics are what autocast
     uses on CUDA anyway. The parameters and their names are nn.GroupNorm's."""
 
     def forward(self, x):
-        return F.group_norm(x.float(), self.num_groups, self.weight, self.bias, self.eps).to(x.dtype)
+        wide = x.to(torch.promote_types(x.dtype, self.weight.dtype))  # bf16 → f32; f64 stays
+        return F.group_norm(wide, self.num_groups, self.weight, self.bias, self.eps).to(x.dtype)
 
 
 def _norm(ch, groups):

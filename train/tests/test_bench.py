@@ -44,7 +44,7 @@ class TestBench(unittest.TestCase):
         self.assertGreater(rel.item(), 0)  # it did run in bfloat16
 
     def test_tiles_along_matches_package_tile(self):
-X
+        # tile.NewGrid's counts for 64-px tiles overlapping by 16: ⌈(n − 16)/48⌉ past 64 px.
         for n, want in [(16, 1), (64, 1), (65, 2), (112, 2), (113, 3), (256, 5), (2048, 43)]:
             self.assertEqual(bench_tiles.tiles_along(n, 64), want, n)
 
