@@ -316,9 +316,6 @@ func (n *Net) Destroy() {
 // Dim returns the length of x and ε: InChannels·batch·Resolution².
 func (n *Net) Dim() int { return n.cfg.InChannels * n.batch * n.cfg.Resolution * n.cfg.Resolution }
 
-// Batch returns the samples the Net evaluates at once.
-func (n *Net) Batch() int { return n.batch }
-
 // Eps records dst = ε_θ(x, τ). Device errors panic, as Backend's do.
 func (n *Net) Eps(dst, x *Buffer, tau float64) {
 	if dst.n != n.Dim() || x.n != n.Dim() || dst == x {
