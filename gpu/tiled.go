@@ -40,10 +40,10 @@ const noEntry = math.MaxUint32
 // through the Net in batches of at most NetBatch, every dispatch covering
 // the whole batch (NewBatchNet), so a large image keeps the device busy;
 // a chunk's batches are as few as that allows and as equal as can be, so
-// none is mostly empty. Per
-// batch, tile_cut gathers Cₖ x (or wₖ ⊙ Cₖ v) of its tiles from the
-// image through the grid's index tables, the Net evaluates them, and its
-// results are copied into the tiles' slots of a chunk buffer; tile_blend
+// none is mostly empty. Per batch, tile_cut gathers Cₖ x (or wₖ ⊙ Cₖ v)
+// of its tiles from the image through the grid's index tables, the Net
+// evaluates them, and its results are copied into the tiles' slots of a
+// chunk buffer; tile_blend
 // then gives every image pixel the sum of the tiles covering it, weighted
 // by wₖ for ε, in a fixed order and without atomics, from per-axis
 // coverage tables that list every tile position reading each row and
@@ -71,7 +71,7 @@ const noEntry = math.MaxUint32
 //
 // A TiledNet is not safe for concurrent use.
 type TiledNet struct {
-	// Progress, if set, is called as each tile of an Eps or VJP pass is
+	// Progress, if set, is called as each batch of an Eps or VJP pass is
 	// recorded, with the tiles recorded in this pass and its total. It
 	// counts recorded work: the device runs behind, as nothing waits for
 	// it, and a callback that should show work done may wait by reading
