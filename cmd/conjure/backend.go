@@ -8,6 +8,7 @@ import (
 	"conjure/gpu"
 	"conjure/model"
 	"conjure/sampler"
+	"conjure/tile"
 )
 
 // openBackend returns the backend called name running m, and a function
@@ -54,6 +55,25 @@ func openGPU(m *model.Model) (*gpu.Device, *gpu.Net, *gpu.Backend, func(), error
 		return nil, nil, nil, nil, err
 	}
 	return d, net, b, func() { net.Destroy(); d.Close() }, nil
+}
+
+// openTiledGPU opens the device with m's TiledNet over the grid g and a
+// Backend on it; the function it returns frees them all.
+func openTiledGPU(m *model.Model, g *tile.Grid) (*gpu.Device, *gpu.TiledNet, *gpu.Backend, func(), error) {
+	d, err := openDevice()
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	tn, err := gpu.NewTiledNet(d, m, g)
+	var b *gpu.Backend
+	if err == nil {
+		b, err = gpu.NewBackend(d, tn)
+	}
+	if err != nil {
+		d.Close() // which frees everything on the device
+		return nil, nil, nil, nil, err
+	}
+	return d, tn, b, d.Close, nil
 }
 
 // guard runs f, turning a panic of the GPU backend (whose Backend methods

@@ -376,25 +376,6 @@ func newBenchJob(m *model.Model, w, h int) (*benchJob, error) {
 	return &benchJob{grid: g, prob: prob}, nil
 }
 
-// openTiledGPU opens the device with m's TiledNet over the grid g and a
-// Backend on it; the function it returns frees them all.
-func openTiledGPU(m *model.Model, g *tile.Grid) (*gpu.Device, *gpu.TiledNet, *gpu.Backend, func(), error) {
-	d, err := openDevice()
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	tn, err := gpu.NewTiledNet(d, m, g)
-	var b *gpu.Backend
-	if err == nil {
-		b, err = gpu.NewBackend(d, tn)
-	}
-	if err != nil {
-		d.Close() // which frees everything on the device
-		return nil, nil, nil, nil, err
-	}
-	return d, tn, b, d.Close, nil
-}
-
 // benchRestores times whole sr4 restorations with each method on b: of
 // the job's photo if there is one, else of one random frame.
 func benchRestores(r *benchReport, backend string, b sampler.Backend, job *benchJob, prior string, res int, f *benchFlags) error {

@@ -253,21 +253,13 @@ func photoGPUBackend(m *model.Model, h, w int, bar *tileProgress) (sampler.Backe
 	if err != nil {
 		return nil, nil, err
 	}
-	d, err := openDevice()
+	d, net, b, closeGPU, err := openTiledGPU(m, g)
 	if err != nil {
 		return nil, nil, err
 	}
-	net, err := gpu.NewTiledNet(d, m, g)
-	var b *gpu.Backend
-	var probe *gpu.Buffer
-	if err == nil {
-		b, err = gpu.NewBackend(d, net)
-	}
-	if err == nil {
-		probe, err = d.NewBuffer(1)
-	}
+	probe, err := d.NewBuffer(1)
 	if err != nil {
-		d.Close() // which frees everything on the device
+		closeGPU()
 		return nil, nil, err
 	}
 	one, last := make([]float64, 1), time.Now()
@@ -282,7 +274,7 @@ func photoGPUBackend(m *model.Model, h, w int, bar *tileProgress) (sampler.Backe
 		}
 		bar.Tiles(done, total)
 	}
-	return b, d.Close, nil
+	return b, closeGPU, nil
 }
 
 // openDevice opens the GPU, saying how to get one when there is none.
