@@ -21,7 +21,20 @@ type Trial struct {
 	PSNR        Summary        `json:"psnr"`
 	SSIM        Summary        `json:"ssim"`
 	Consistency Summary        `json:"consistency"`
-	Best        bool           `json:"-"` // the point the sweep chose for this method, base task and step count
+	HF          Summary        `json:"hf"`
+	SWD         float64        `json:"swd"` // ×10³, over the trial's images (Row.SWD)
+	Best        bool           `json:"-"`   // the point the sweep chose for this method, base task and step count
+}
+
+// Objective is how a sweep chooses a preset among its points.
+type Objective struct {
+	// PSNRSlack, in dB: 0 chooses the point with the highest mean PSNR;
+	// above 0, the point with the lowest mean SWD among those whose mean
+	// PSNR is within PSNRSlack of the highest. PSNR alone drifts to
+	// near-projections that keep no detail (low HF, high SWD); a slack
+	// trades a bounded loss of fidelity for realistic texture. Among equal
+	// SWDs the highest-PSNR point wins, then the earlier one.
+	PSNRSlack float64
 }
 
 // Resume lets a sweep continue an earlier one on the same images, seed and
@@ -45,15 +58,18 @@ func (t *Trial) key() trialKey { return trialKey{t.Task, t.Method, t.Steps, t.Po
 
 // Sweep runs every method of methods at every point on every task and step
 // count of c (c.Methods and c.Options are ignored) and returns the trials in
-// report order with the presets it chose: for each method, base task and
-// step count, the point with the highest mean PSNR, averaged over the
-// evaluation tasks that share a preset (inpaint-box and inpaint-free both
-// tune inpaint; sr4-noisy tunes sr4+noisy). Ties keep the earlier point.
+// report order with the presets it chose by obj: for each method, base task
+// and step count, scores are averaged over the evaluation tasks that share
+// a preset (inpaint-box and inpaint-free both tune inpaint; sr4-noisy tunes
+// sr4+noisy). Ties keep the earlier point.
 // With r, trials r.Done already holds (same task, method, steps and point)
 // are reused instead of run, and r.Save is called after each new one.
-func Sweep(c Config, methods []sampler.Method, points []restore.Preset, r *Resume) ([]*Trial, restore.Presets, error) {
+func Sweep(c Config, methods []sampler.Method, points []restore.Preset, obj Objective, r *Resume) ([]*Trial, restore.Presets, error) {
 	if len(points) == 0 || len(methods) == 0 {
 		return nil, nil, fmt.Errorf("sweep: need at least one method and one point")
+	}
+	if !(obj.PSNRSlack >= 0) {
+		return nil, nil, fmt.Errorf("sweep: PSNR slack %g dB: want 0 or more", obj.PSNRSlack)
 	}
 	var trials []*Trial
 	for _, t := range c.Tasks {
@@ -74,7 +90,7 @@ func Sweep(c Config, methods []sampler.Method, points []restore.Preset, r *Resum
 	}
 	for _, tr := range trials {
 		if k, ok := known[tr.key()]; ok {
-			tr.PSNR, tr.SSIM, tr.Consistency = k.PSNR, k.SSIM, k.Consistency
+			tr.PSNR, tr.SSIM, tr.Consistency, tr.HF, tr.SWD = k.PSNR, k.SSIM, k.Consistency, k.HF, k.SWD
 		} else {
 			todo = append(todo, tr)
 		}
@@ -108,6 +124,7 @@ func Sweep(c Config, methods []sampler.Method, points []restore.Preset, r *Resum
 			return err
 		}
 		tr.PSNR, tr.SSIM, tr.Consistency = rows[0].Summaries()
+		tr.HF, tr.SWD = summarize(rows[0].HF), rows[0].SWD
 		if r == nil || r.Save == nil {
 			return nil
 		}
@@ -118,11 +135,12 @@ func Sweep(c Config, methods []sampler.Method, points []restore.Preset, r *Resum
 	if err != nil {
 		return nil, nil, err
 	}
-	return trials, choose(trials, c.Tasks), nil
+	return trials, choose(trials, c.Tasks, obj), nil
 }
 
-// choose marks and returns the best point per method, base task and steps.
-func choose(trials []*Trial, tasks []Task) restore.Presets {
+// choose marks and returns the best point by obj per method, base task and
+// steps.
+func choose(trials []*Trial, tasks []Task, obj Objective) restore.Presets {
 	base := map[string]restore.Key{}
 	for _, t := range tasks {
 		base[t.Name] = restore.KeyFor(t.Base, t.SigmaY)
@@ -133,8 +151,8 @@ func choose(trials []*Trial, tasks []Task) restore.Presets {
 		n int
 	}
 	type score struct {
-		sum   float64
-		count int
+		psnr, swd float64
+		count     int
 	}
 	scores := map[group]map[restore.Preset]*score{}
 	var order []group
@@ -147,24 +165,39 @@ func choose(trials []*Trial, tasks []Task) restore.Presets {
 		if scores[g][tr.Point] == nil {
 			scores[g][tr.Point] = &score{}
 		}
-		scores[g][tr.Point].sum += tr.PSNR.Mean
-		scores[g][tr.Point].count++
+		s := scores[g][tr.Point]
+		s.psnr += tr.PSNR.Mean
+		s.swd += tr.SWD
+		s.count++
 	}
 	presets := restore.Presets{}
 	for _, g := range order {
-		best, bestScore := restore.Preset{}, math.Inf(-1)
+		in := func(tr *Trial) bool { return (group{tr.Method, base[tr.Task], tr.Steps}) == g }
+		mean := func(tr *Trial) (psnr, swd float64) {
+			s := scores[g][tr.Point]
+			return s.psnr / float64(s.count), s.swd / float64(s.count)
+		}
+		var best restore.Preset
+		top, bestSWD := math.Inf(-1), math.Inf(1)
 		for _, tr := range trials { // trial order, so ties keep the earlier point
-			if (group{tr.Method, base[tr.Task], tr.Steps}) != g {
+			if !in(tr) {
 				continue
 			}
-			s := scores[g][tr.Point]
-			if mean := s.sum / float64(s.count); mean > bestScore {
-				best, bestScore = tr.Point, mean
+			if p, swd := mean(tr); p > top {
+				best, top, bestSWD = tr.Point, p, swd
+			}
+		}
+		for _, tr := range trials {
+			if !in(tr) || obj.PSNRSlack == 0 {
+				continue
+			}
+			if p, swd := mean(tr); p >= top-obj.PSNRSlack && swd < bestSWD {
+				best, bestSWD = tr.Point, swd
 			}
 		}
 		presets.Set(g.m, g.t, g.n, best)
 		for _, tr := range trials {
-			if (group{tr.Method, base[tr.Task], tr.Steps}) == g && tr.Point == best {
+			if in(tr) && tr.Point == best {
 				tr.Best = true
 			}
 		}
@@ -174,18 +207,23 @@ func choose(trials []*Trial, tasks []Task) restore.Presets {
 
 // WriteSweep writes the Markdown tables of a sweep: one per task, method and
 // step count, the chosen point in bold.
-func WriteSweep(w io.Writer, h Header, trials []*Trial) error {
+func WriteSweep(w io.Writer, h Header, obj Objective, trials []*Trial) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Sweep\n\n- model: `%s`\n- data: `%s` (%d images)\n- seed: %d\n- command: `%s`\n\n", h.Model, h.Data, h.Images, h.Seed, h.Command)
-	b.WriteString("Each row is one setting; cells are means ± 95% Student-t half-widths over the images (metrics as in report.md). " +
-		"The chosen setting (highest mean PSNR over the tasks that share a preset) is in bold.\n")
+	rule := "highest mean PSNR over the tasks that share a preset"
+	if obj.PSNRSlack > 0 {
+		rule = fmt.Sprintf("lowest mean SWD among the settings within %g dB of the highest mean PSNR, over the tasks that share a preset", obj.PSNRSlack)
+	}
+	fmt.Fprintf(&b, "Each row is one setting; cells are means ± 95%% Student-t half-widths over the images, SWD one figure over them all (metrics as in report.md). "+
+		"The chosen setting (%s) is in bold.\n", rule)
 	var last string
 	for _, tr := range trials {
 		if head := fmt.Sprintf("%s, %s, %d steps", tr.Task, tr.Method, tr.Steps); head != last {
 			last = head
-			fmt.Fprintf(&b, "\n### %s\n\n| w | λ | τ₀ | PSNR | SSIM | consistency |\n|---|---|---|---|---|---|\n", head)
+			fmt.Fprintf(&b, "\n### %s\n\n| w | λ | τ₀ | PSNR | SSIM | consistency | HF | SWD |\n|---|---|---|---|---|---|---|---|\n", head)
 		}
-		row := fmt.Sprintf("%g | %g | %g | %s | %s | %s", tr.Point.W, tr.Point.Lambda, tr.Point.Tau0, cell(tr.PSNR, 2), cell(tr.SSIM, 4), cell(tr.Consistency, 4))
+		row := fmt.Sprintf("%g | %g | %g | %s | %s | %s | %s | %.1f", tr.Point.W, tr.Point.Lambda, tr.Point.Tau0,
+			cell(tr.PSNR, 2), cell(tr.SSIM, 4), cell(tr.Consistency, 4), cell(tr.HF, 3), tr.SWD)
 		if tr.Best {
 			row = "**" + strings.ReplaceAll(row, " | ", "** | **") + "**"
 		}

@@ -23,7 +23,7 @@ func TestSweepChoosesArgmax(t *testing.T) {
 	c := Config{Images: imgs, Res: 16, Tasks: []Task{Tasks[0], box, free}, Steps: []int{1, 2},
 		Backend: func() sampler.Backend { return cpu.New(m.NewRunner()) }}
 	points := []restore.Preset{{W: 1, Tau0: 0.3}, {W: 20, Lambda: 0.5, Tau0: 0.7}, {W: 5, Tau0: 0.5}}
-	trials, presets, err := Sweep(c, []sampler.Method{sampler.CPiGDM}, points, nil)
+	trials, presets, err := Sweep(c, []sampler.Method{sampler.CPiGDM}, points, Objective{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,17 +32,7 @@ func TestSweepChoosesArgmax(t *testing.T) {
 	}
 	// One trial against a direct eval.Run of its setting.
 	tr := trials[4] // sr4, 2 steps, the second point
-	one := c
-	one.Tasks, one.Methods, one.Steps = []Task{Tasks[0]}, []string{"cpigdm"}, []int{2}
-	one.Options = func(Task, sampler.Method, int) sampler.Options {
-		o := sampler.DefaultOptions(sampler.CPiGDM)
-		o.Steps, o.W, o.Lambda, o.Tau0 = 2, points[1].W, points[1].Lambda, points[1].Tau0
-		return o
-	}
-	rows, err := Run(one, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := runSetting(t, c, Tasks[0], 2, points[1])
 	if p, _, _ := rows[0].Summaries(); tr.Task != "sr4" || tr.Steps != 2 || tr.Point != points[1] || p.Mean != tr.PSNR.Mean {
 		t.Errorf("trial %+v, direct run PSNR %v", tr, p.Mean)
 	}
@@ -73,9 +63,83 @@ func TestSweepChoosesArgmax(t *testing.T) {
 		}
 	}
 	var b bytes.Buffer
-	// Six tables (3 tasks × 2 step counts), one bold row of six bold cells each.
-	if err := WriteSweep(&b, Header{Model: "random"}, trials); err != nil || strings.Count(b.String(), "**") != 6*6*2 {
+	// Six tables (3 tasks × 2 step counts), one bold row of eight bold cells each.
+	if err := WriteSweep(&b, Header{Model: "random"}, Objective{}, trials); err != nil || strings.Count(b.String(), "**") != 6*8*2 {
 		t.Errorf("sweep report (%v): want one bold row per table\n%s", err, b.String())
+	}
+}
+
+// runSetting evaluates C-ΠGDM at one point directly, as a sweep trial should.
+func runSetting(t *testing.T, c Config, task Task, steps int, p restore.Preset) []*Row {
+	t.Helper()
+	c.Tasks, c.Methods, c.Steps = []Task{task}, []string{"cpigdm"}, []int{steps}
+	c.Options = func(Task, sampler.Method, int) sampler.Options {
+		o := sampler.DefaultOptions(sampler.CPiGDM)
+		o.Steps, o.W, o.Lambda, o.Tau0 = steps, p.W, p.Lambda, p.Tau0
+		return o
+	}
+	rows, err := Run(c, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// With a PSNR slack the sweep chooses, per group, the lowest mean SWD among
+// the points whose mean PSNR is within the slack of the best; each trial's
+// HF and SWD are those eval.Run reports for its setting.
+func TestSweepSlackChoosesTexture(t *testing.T) {
+	m, imgs := tinySetup(t, 11, 3)
+	box, _ := LookupTask("inpaint-box")
+	c := Config{Images: imgs, Res: 16, Tasks: []Task{Tasks[0], box}, Steps: []int{2},
+		Backend: func() sampler.Backend { return cpu.New(m.NewRunner()) }}
+	points := []restore.Preset{{W: 1, Tau0: 0.3}, {W: 20, Lambda: 0.5, Tau0: 0.7}, {W: 5, Tau0: 0.5}, {W: 60, Tau0: 0.2}}
+	plain, _, err := Sweep(c, []sampler.Method{sampler.CPiGDM}, points, Objective{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := runSetting(t, c, box, 2, points[3])
+	if tr := plain[7]; tr.Task != "inpaint-box" || tr.Point != points[3] || tr.SWD != rows[0].SWD || tr.HF.Mean != summarize(rows[0].HF).Mean || !(tr.SWD > 0) {
+		t.Errorf("trial %+v; direct run SWD %v HF %v", *tr, rows[0].SWD, summarize(rows[0].HF).Mean)
+	}
+	for _, slack := range []float64{0.5, 3, 1000} {
+		trials, presets, err := Sweep(c, []sampler.Method{sampler.CPiGDM}, points, Objective{PSNRSlack: slack}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, tr := range trials { // the same trials, whatever the objective
+			if tr.PSNR != plain[i].PSNR || tr.SWD != plain[i].SWD {
+				t.Fatalf("slack %g, trial %d: %+v, without slack %+v", slack, i, *tr, *plain[i])
+			}
+		}
+		for _, tr := range trials {
+			psnr, swd := map[restore.Preset]float64{}, map[restore.Preset]float64{}
+			for _, u := range trials {
+				if u.Task == tr.Task {
+					psnr[u.Point], swd[u.Point] = u.PSNR.Mean, u.SWD
+				}
+			}
+			top := math.Inf(-1)
+			for _, p := range points {
+				top = max(top, psnr[p])
+			}
+			want, low := restore.Preset{}, math.Inf(1)
+			for _, p := range points {
+				if psnr[p] >= top-slack && swd[p] < low {
+					want, low = p, swd[p]
+				}
+			}
+			key := restore.Key(restore.SR4)
+			if tr.Task == "inpaint-box" {
+				key = restore.Key(restore.Inpaint)
+			}
+			if got := presets.Get(sampler.CPiGDM, key, 2); got != want {
+				t.Errorf("slack %g dB, %s: chose %+v, want %+v (PSNR %v, SWD %v)", slack, tr.Task, got, want, psnr, swd)
+			}
+		}
+	}
+	if _, _, err := Sweep(c, []sampler.Method{sampler.CPiGDM}, points, Objective{PSNRSlack: -1}, nil); err == nil {
+		t.Error("a negative slack was accepted")
 	}
 }
 
@@ -85,12 +149,12 @@ func TestSweepJobsDeterministic(t *testing.T) {
 	c := Config{Images: imgs, Res: 16, Tasks: []Task{Tasks[0], Tasks[2]}, Steps: []int{2},
 		Backend: func() sampler.Backend { return cpu.New(m.NewRunner()) }}
 	points := []restore.Preset{{W: 1, Tau0: 0.3}, {W: 20, Tau0: 0.7}, {W: 5, Lambda: 0.3, Tau0: 0.5}}
-	one, p1, err := Sweep(c, []sampler.Method{sampler.CPiGDM, sampler.PiGDM}, points, nil)
+	one, p1, err := Sweep(c, []sampler.Method{sampler.CPiGDM, sampler.PiGDM}, points, Objective{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.Jobs = 4
-	many, p4, err := Sweep(c, []sampler.Method{sampler.CPiGDM, sampler.PiGDM}, points, nil)
+	many, p4, err := Sweep(c, []sampler.Method{sampler.CPiGDM, sampler.PiGDM}, points, Objective{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,12 +178,12 @@ func TestSweepResume(t *testing.T) {
 	c := Config{Images: imgs, Res: 16, Tasks: []Task{Tasks[0]}, Steps: []int{1, 2}, Jobs: 2,
 		Backend: func() sampler.Backend { return cpu.New(m.NewRunner()) }}
 	points := []restore.Preset{{W: 1, Tau0: 0.3}, {W: 20, Tau0: 0.7}, {W: 5, Tau0: 0.5}}
-	full, want, err := Sweep(c, []sampler.Method{sampler.CPiGDM}, points, nil)
+	full, want, err := Sweep(c, []sampler.Method{sampler.CPiGDM}, points, Objective{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var saved []*Trial
-	first, _, err := Sweep(c, []sampler.Method{sampler.CPiGDM}, points[:2], &Resume{Save: func(tr *Trial) error { saved = append(saved, tr); return nil }})
+	first, _, err := Sweep(c, []sampler.Method{sampler.CPiGDM}, points[:2], Objective{}, &Resume{Save: func(tr *Trial) error { saved = append(saved, tr); return nil }})
 	if err != nil || len(saved) != len(first) {
 		t.Fatalf("first part: %v, saved %d of %d trials", err, len(saved), len(first))
 	}
@@ -134,7 +198,7 @@ func TestSweepResume(t *testing.T) {
 	}
 	var ran int
 	c.Progress = func(int, int, string) { ran++ }
-	rest, got, err := Sweep(c, []sampler.Method{sampler.CPiGDM}, points, &Resume{Done: done})
+	rest, got, err := Sweep(c, []sampler.Method{sampler.CPiGDM}, points, Objective{}, &Resume{Done: done})
 	if err != nil {
 		t.Fatal(err)
 	}

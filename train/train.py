@@ -47,6 +47,9 @@ def parse_args(argv):
                         ".tar.gz/.npy (python -m train.pack)")
     p.add_argument("--out", required=True, help="run directory")
     p.add_argument("--minutes", type=float, default=60.0, help="wall-clock budget of this invocation")
+    p.add_argument("--cpu-minutes", type=float,
+                   help="also stop when this process has used this much CPU time (all threads): "
+                        "equal budgets for runs compared on a shared machine")
     p.add_argument("--max-steps", type=int, help="stop when the run reaches this many steps")
     d = RUN_DEFAULTS
     p.add_argument("--batch", type=int, help=f"default {d['batch']}")
@@ -237,11 +240,16 @@ def main(argv=None):
         signal.signal(sig, lambda s, _f: stop.update(signal=s))
     logger = Logger(os.path.join(args.out, "log.csv"))
     budget_s = args.minutes * 60
+    cpu_budget_s = math.inf if args.cpu_minutes is None else args.cpu_minutes * 60
     t0 = last_ckpt = last_log = time.time()
+    c0 = time.process_time()
     loss_sum, n_sum, images_at_log = 0.0, 0, run.images_seen
     max_steps = args.max_steps if args.max_steps is not None else math.inf
 
-    while run.step < max_steps and time.time() - t0 < budget_s and stop["signal"] is None:
+    def within_budget():
+        return time.time() - t0 < budget_s and time.process_time() - c0 < cpu_budget_s
+
+    while run.step < max_steps and within_budget() and stop["signal"] is None:
         lr = args.lr * min(1.0, (run.step + 1 - run.warm_from) / max(1, args.warmup))
         for g in run.opt.param_groups:
             g["lr"] = lr
@@ -278,7 +286,8 @@ def main(argv=None):
     run.save(run.elapsed_before + time.time() - t0)
     why = (f"signal {stop['signal']}" if stop["signal"] is not None else
            "max steps" if run.step >= max_steps else "time budget")
-    print(f"train: stopped at step {run.step} ({why}); checkpoint {args.out}/{checkpoint.NAME}",
+    print(f"train: stopped at step {run.step} ({why}) after {(time.time() - t0) / 60:.1f} min, "
+          f"{(time.process_time() - c0) / 60:.1f} CPU min; checkpoint {args.out}/{checkpoint.NAME}",
           file=sys.stderr)
     with open(os.path.join(args.out, "config.json"), "w") as f:
         json.dump(run.cfg, f)

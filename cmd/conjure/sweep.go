@@ -29,6 +29,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	ws := fs.String("w", "1,3,7.5,15", "comma-separated guidance weights w (';' separates the blocks of a union of grids)")
 	lambdas := fs.String("lambda", "0", "comma-separated λ values (one list, or one per --w block)")
 	tau0s := fs.String("tau0", "0.2,0.4,0.6", "comma-separated start times τ₀ (one list, or one per --w block)")
+	slack := fs.Float64("psnr-slack", 0, "choose by texture: the lowest SWD among the points within this many `dB` of the best mean PSNR (0: the best PSNR)")
 	presetsPath := fs.String("presets", "", "also merge the chosen presets into this presets.json `FILE` (e.g. restore/presets.json)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -36,6 +37,10 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err := rf.check(); err != nil {
 		return err
 	}
+	if !(*slack >= 0) {
+		return fmt.Errorf("--psnr-slack %g: want 0 dB or more", *slack)
+	}
+	obj := eval.Objective{PSNRSlack: *slack}
 	var meths []sampler.Method
 	for _, m := range split(*methods) {
 		if _, err := sampler.Lookup(sampler.Method(m)); err != nil {
@@ -61,11 +66,11 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	}
 	var trials []*eval.Trial
 	var chosen restore.Presets
-	if err := guard(func() (err error) { trials, chosen, err = eval.Sweep(cfg, meths, points, resume); return err }); err != nil {
+	if err := guard(func() (err error) { trials, chosen, err = eval.Sweep(cfg, meths, points, obj, resume); return err }); err != nil {
 		return err
 	}
 	err = rf.publish("sweep.md", stdout, func(w io.Writer) error {
-		return eval.WriteSweep(w, ef.header("sweep", args, len(cfg.Images)), trials)
+		return eval.WriteSweep(w, ef.header("sweep", args, len(cfg.Images)), obj, trials)
 	})
 	if err != nil {
 		return err
@@ -100,16 +105,22 @@ func mergePresets(path, prior string, chosen restore.Presets) error {
 // sweepRun identifies what a sweep's trials were measured on; trials.json
 // is reused only by a sweep of the same run.
 type sweepRun struct {
-	Model  string   `json:"model"` // SHA-256 of the weights
-	Data   string   `json:"data"`
-	Skip   int      `json:"skip"`
-	Limit  int      `json:"limit"`
-	Seed   uint64   `json:"seed"`
-	Images []string `json:"images"`
+	// Metrics names what each trial holds, so trials of an older sweep
+	// without a metric are not reused as if they had it.
+	Metrics []string `json:"metrics"`
+	Model   string   `json:"model"` // SHA-256 of the weights
+	Data    string   `json:"data"`
+	Skip    int      `json:"skip"`
+	Limit   int      `json:"limit"`
+	Seed    uint64   `json:"seed"`
+	Images  []string `json:"images"`
 	// Whole photos only: the crop and the working side change every trial.
 	MaxSide int `json:"max_side,omitempty"`
 	Work    int `json:"work,omitempty"`
 }
+
+// trialMetrics are the metrics of an eval.Trial.
+var trialMetrics = []string{"psnr", "ssim", "consistency", "hf", "swd"}
 
 // trialsFile is trials.json: every trial a sweep in this folder has run.
 type trialsFile struct {
@@ -125,7 +136,7 @@ func openTrials(path string, ef *evalFlags, cfg eval.Config, m *model.Model) (*e
 	if _, err := m.WriteTo(h); err != nil {
 		return nil, err
 	}
-	file := trialsFile{Run: sweepRun{Model: hex.EncodeToString(h.Sum(nil)), Data: *ef.data, Skip: *ef.skip, Limit: *ef.limit, Seed: *ef.seed}}
+	file := trialsFile{Run: sweepRun{Metrics: trialMetrics, Model: hex.EncodeToString(h.Sum(nil)), Data: *ef.data, Skip: *ef.skip, Limit: *ef.limit, Seed: *ef.seed}}
 	if cfg.Photo {
 		file.Run.MaxSide, file.Run.Work = *ef.maxSide, cfg.Work
 	}
@@ -143,7 +154,7 @@ func openTrials(path string, ef *evalFlags, cfg eval.Config, m *model.Model) (*e
 			return nil, fmt.Errorf("%s: %w (remove it to start the sweep afresh)", path, err)
 		}
 		if !reflect.DeepEqual(old.Run, file.Run) {
-			return nil, fmt.Errorf("%s holds trials of another model, data, seed or image range: remove it or pick another --out", path)
+			return nil, fmt.Errorf("%s holds trials of another model, data, seed, image range or set of metrics: remove it or pick another --out", path)
 		}
 		file.Trials = old.Trials
 	}

@@ -55,6 +55,12 @@ class TestTrain(unittest.TestCase):
             self.assertTrue(torch.equal(ck["model"][k], straight["model"][k]), k)
             self.assertTrue(torch.equal(ck["ema"][k], straight["ema"][k]), k)
 
+    def test_cpu_budget_stops_the_run(self):
+        a = os.path.join(self.tmp.name, "a")
+        # 6 ms of CPU time: the first step uses more, so the run stops after it.
+        run(["--config", self.cfg, "--cpu-minutes", "1e-4"] + self.common(a, 50))
+        self.assertEqual(checkpoint.load(a)["step"], 1)
+
     def test_compact_checkpoint_resumes_from_the_ema_with_a_new_warmup(self):
         a = os.path.join(self.tmp.name, "a")
         run(["--config", self.cfg] + self.common(a, 3))
