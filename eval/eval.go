@@ -72,37 +72,41 @@ type Key struct {
 // Summary is a mean with the half-width of its 95% confidence interval.
 type Summary struct{ Mean, CI float64 }
 
-// summaryJSON is Summary in JSON, where NaN (a mean of no images, an
-// interval of one) is null.
+// summaryJSON is Summary in JSON, where a value that is not a number (a
+// mean of no images, an interval of one, a diverged restoration) is null.
 type summaryJSON struct {
 	Mean *float64 `json:"mean"`
 	CI   *float64 `json:"ci"`
 }
 
-// MarshalJSON writes {"mean": m, "ci": c}, NaN as null.
-func (s Summary) MarshalJSON() ([]byte, error) {
-	num := func(x float64) *float64 {
-		if math.IsNaN(x) {
-			return nil
-		}
-		return &x
+// nullable returns &x, or nil when x is NaN or infinite: JSON has neither.
+func nullable(x float64) *float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return nil
 	}
-	return json.Marshal(summaryJSON{num(s.Mean), num(s.CI)})
+	return &x
 }
 
-// UnmarshalJSON reads what MarshalJSON writes.
+// orNaN reads what nullable writes: null as NaN.
+func orNaN(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
+}
+
+// MarshalJSON writes {"mean": m, "ci": c}, NaN and ±Inf as null.
+func (s Summary) MarshalJSON() ([]byte, error) {
+	return json.Marshal(summaryJSON{nullable(s.Mean), nullable(s.CI)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes, null as NaN.
 func (s *Summary) UnmarshalJSON(b []byte) error {
 	var j summaryJSON
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	val := func(p *float64) float64 {
-		if p == nil {
-			return math.NaN()
-		}
-		return *p
-	}
-	s.Mean, s.CI = val(j.Mean), val(j.CI)
+	s.Mean, s.CI = orNaN(j.Mean), orNaN(j.CI)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -24,6 +25,30 @@ type Trial struct {
 	HF          Summary        `json:"hf"`
 	SWD         float64        `json:"swd"` // ×10³, over the trial's images (Row.SWD)
 	Best        bool           `json:"-"`   // the point the sweep chose for this method, base task and step count
+}
+
+// MarshalJSON writes the trial with an SWD that is not a number (the
+// patches of a diverged restoration) as null.
+func (tr Trial) MarshalJSON() ([]byte, error) {
+	type plain Trial
+	return json.Marshal(struct {
+		plain
+		SWD *float64 `json:"swd"`
+	}{plain(tr), nullable(tr.SWD)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes, a null SWD as NaN.
+func (tr *Trial) UnmarshalJSON(b []byte) error {
+	type plain Trial
+	j := struct {
+		*plain
+		SWD *float64 `json:"swd"`
+	}{plain: (*plain)(tr)}
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	tr.SWD = orNaN(j.SWD)
+	return nil
 }
 
 // Objective is how a sweep chooses a preset among its points.

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"conjure/cpu"
 	"conjure/restore"
@@ -231,6 +233,34 @@ func TestSummaryJSON(t *testing.T) {
 		}
 		if back.Mean != s.Mean || (back.CI != s.CI && !(math.IsNaN(back.CI) && math.IsNaN(s.CI))) {
 			t.Errorf("%+v → %s → %+v", s, b, back)
+		}
+	}
+}
+
+// A trial of a diverged restoration (SWD NaN, an infinite consistency)
+// survives JSON: the values that are not numbers come back as NaN, the rest
+// exactly, where encoding/json alone refuses the file.
+func TestTrialJSONNotANumber(t *testing.T) {
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+	for _, swd := range []float64{math.NaN(), 1e3 * rng.Float64()} {
+		tr := Trial{Task: "sr4", Method: sampler.PiGDM, Steps: 20,
+			Point: restore.Preset{W: 2, Lambda: 0, Tau0: 0.2},
+			PSNR:  Summary{Mean: 30 * rng.Float64(), CI: rng.Float64()}, SSIM: Summary{Mean: rng.Float64(), CI: math.NaN()},
+			Consistency: Summary{Mean: math.Inf(1), CI: rng.Float64()}, HF: Summary{Mean: math.NaN(), CI: math.NaN()}, SWD: swd}
+		b, err := json.Marshal(tr)
+		if err != nil {
+			t.Fatalf("marshal %+v: %v", tr, err)
+		}
+		var back Trial
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatalf("unmarshal %s: %v", b, err)
+		}
+		same := func(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
+		if back.Task != tr.Task || back.Method != tr.Method || back.Steps != tr.Steps || back.Point != tr.Point ||
+			back.PSNR != tr.PSNR || !same(back.SSIM.CI, tr.SSIM.CI) || back.SSIM.Mean != tr.SSIM.Mean ||
+			!math.IsNaN(back.Consistency.Mean) || back.Consistency.CI != tr.Consistency.CI ||
+			!math.IsNaN(back.HF.Mean) || !same(back.SWD, tr.SWD) {
+			t.Errorf("%+v → %s → %+v", tr, b, back)
 		}
 	}
 }
