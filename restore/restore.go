@@ -102,7 +102,29 @@ func Measurement(op operator.Operator, img []float64) []float64 {
 }
 
 // Run restores y with the backend b and returns x_N (unclipped, planar).
-// The initial noise comes from seed, so every backend starts alike.
+// The initial noise comes from seed, so every backend starts alike. For a
+// noiseless mask (inpainting) the kept pixels of x_N are then set to y's:
+// the samplers' guidance only pulls x toward the measurement, and at a late
+// start with a light w the pixels a person kept drift visibly.
 func Run(b sampler.Backend, op operator.Operator, y []float64, sigmaY float64, o sampler.Options, seed uint64, cb func(sampler.Step)) ([]float64, error) {
-	return sampler.Solve(b, op, y, sigmaY, o, sampler.Noise(op.In(), seed), cb)
+	x, err := sampler.Solve(b, op, y, sigmaY, o, sampler.Noise(op.In(), seed), cb)
+	if err != nil {
+		return nil, err
+	}
+	if _, mask := op.(*operator.Inpaint); mask && sigmaY == 0 {
+		paste(op, x, y)
+	}
+	return x, nil
+}
+
+// paste makes x consistent with a noiseless measurement y: x − H†H x + H† y,
+// which for a mask sets the kept pixels to y's and leaves the rest.
+func paste(op operator.Operator, x, y []float64) {
+	proj := make([]float64, op.In())
+	op.Project(proj, x)
+	back := make([]float64, op.In())
+	op.Pinv(back, y)
+	for i := range x {
+		x[i] += back[i] - proj[i]
+	}
 }

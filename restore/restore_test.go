@@ -1,8 +1,14 @@
 package restore
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
+
+	"conjure/cpu"
+	"conjure/sampler"
+	"conjure/sampler/gaussian"
 )
 
 func TestOperatorsAndMeasurements(t *testing.T) {
@@ -73,5 +79,69 @@ func TestBadInput(t *testing.T) {
 	}
 	if _, err := Operator(Inpaint, 8, make([]bool, 64)); err == nil {
 		t.Error("all-hole mask accepted")
+	}
+}
+
+// Run returns the sampler's x_N with, for noiseless inpainting only, every
+// kept pixel set to the measurement's: a Gaussian prior and a random mask,
+// checked against sampler.Solve from the same noise.
+func TestRunPastesKeptPixels(t *testing.T) {
+	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 3))
+	const res = 8
+	d := Channels * res * res
+	mean := make([]float64, d)
+	cov := make([][]float64, d)
+	for i := range cov {
+		mean[i] = r.NormFloat64() * 0.3
+		cov[i] = make([]float64, d)
+		cov[i][i] = 0.1 + 0.2*r.Float64()
+	}
+	prior, err := gaussian.New(mean, cov)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep := make([]bool, res*res)
+	for i := range keep {
+		keep[i] = r.Float64() < 0.6
+	}
+	truth := make([]float64, d)
+	for i := range truth {
+		truth[i] = r.Float64()*2 - 1
+	}
+	o := sampler.DefaultOptions(sampler.CPiGDM)
+	o.Steps, o.W, o.Tau0 = 5, 5, 0.7
+	for _, c := range []struct {
+		task   Task
+		sigmaY float64
+		pasted bool
+	}{{Inpaint, 0, true}, {Inpaint, 0.05, false}, {SR4, 0, false}} {
+		op, err := Operator(c.task, res, keep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		y := Measurement(op, truth)
+		seed := r.Uint64()
+		got, err := Run(cpu.New(prior), op, y, c.sigmaY, o, seed, nil)
+		if err != nil {
+			t.Fatalf("%s σ_y=%g: %v", c.task, c.sigmaY, err)
+		}
+		raw, err := sampler.Solve(cpu.New(prior), op, y, c.sigmaY, o, sampler.Noise(op.In(), seed), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		drift := 0.0
+		for i := range got {
+			want := raw[i]
+			if c.pasted && keep[i%(res*res)] {
+				want = truth[i] // H keeps these pixels: y holds them exactly
+				drift = max(drift, math.Abs(raw[i]-truth[i]))
+			}
+			if math.Abs(got[i]-want) > 1e-12 {
+				t.Fatalf("%s σ_y=%g: x[%d] = %g, want %g (sampler %g)", c.task, c.sigmaY, i, got[i], want, raw[i])
+			}
+		}
+		if c.pasted && drift < 1e-3 {
+			t.Errorf("the sampler alone already kept the pixels (drift %g): the test cannot see the paste", drift)
+		}
 	}
 }
