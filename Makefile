@@ -83,10 +83,11 @@ test-worker: site $(WORKER_NPM)
 	GO=$(GO) site/worker/test-wrangler.sh
 
 # Evaluation (docs/EVALUATION.md): the UTKFace validation shard, never
-# trained on. `make sweep` re-tunes the presets on images 201–203 and writes
-# restore/presets.json; `make eval` measures images 1–N with them. Both
-# rewrite their tables in docs/EVALUATION.md in place and run one
-# restoration per core (CPU backend, 2 cores: about 70 and 55 minutes).
+# trained on. `make sweep` re-tunes the presets on images 201–203 (the
+# claim's, last, on 201–212) and writes restore/presets.json, which the next
+# build embeds; `make eval` measures images 1–N with them. Both rewrite their
+# tables in docs/EVALUATION.md in place and run one restoration per core (CPU
+# backend, 2 cores: about 95 and 55 minutes).
 # A sweep keeps its trials in out/sweep*/trials.json: run it again after an
 # interruption and it goes on where it stopped.
 UTKFACE  ?= ../shared/data/utkface
