@@ -7,7 +7,7 @@ BIN     := bin
 # Debian packages the test layers need; installed only when missing.
 DEB_PKGS := python3-torch python3-numpy python3-pil mesa-vulkan-drivers libvulkan1 gcc libc6-dev
 
-.PHONY: eval sweep sweep-detail eval-photo sweep-photo all build test test-go test-fuzz test-train test-worker test-browser browser-deps deps site serve clean
+.PHONY: eval sweep sweep-detail eval-photo sweep-photo all build test test-go test-fuzz test-train test-worker test-browser bench-browser browser-deps deps site serve clean
 
 all: build
 
@@ -53,6 +53,15 @@ test-train:
 BROWSER_TEST := site/test/browser
 test-browser: browser-deps build site
 	cd $(BROWSER_TEST) && node --test --test-reporter=spec browser.test.js
+
+## bench-browser: time a whole-photo restore in Chromium through the page's
+## Conjure API (SIZE: the output, STEPS, BACKEND auto or cpu); not part of
+## make test: on SwiftShader a 256×256 restore takes minutes.
+SIZE    ?= 256x256
+STEPS   ?= 5
+BACKEND ?= auto
+bench-browser: browser-deps site
+	cd $(BROWSER_TEST) && node bench.js --size $(SIZE) --steps $(STEPS) --backend $(BACKEND)
 
 ## browser-deps: Debian's chromium and the pinned npm modules, if missing.
 browser-deps:

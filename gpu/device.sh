@@ -19,7 +19,9 @@
 # Knobs (environment): OUT (required), PYTHON (default python3), CONJURE_SIZE (the big
 # image, default 2048x2048), CONJURE_STEPS (default 5), CONJURE_REPEAT (runs of the frame
 # benches, default 10), CONJURE_LIMIT_S (seconds per command, default 240), CONJURE_VULKAN
-# (1/0: set up the carried loader, default 1).
+# (1/0: set up the carried loader, default 1), CONJURE_GPU_MIB (the big image's --gpu-mib,
+# default 49152: all 1,849 tiles of a 2048² image in one batch, 44 GB, so no batch is
+# evaluated twice a step; an H100/H200 has 80–141 GB).
 # Test here, on lavapipe: gpu/device.sh --build && CONJURE_VULKAN=0 CONJURE_SIZE=128x128 \
 #   CONJURE_STEPS=1 CONJURE_REPEAT=1 CONJURE_LIMIT_S=600 PYTHON=/usr/bin/python3 OUT=/tmp/o gpu/device.sh
 set -uo pipefail
@@ -45,6 +47,7 @@ SIZE=${CONJURE_SIZE:-2048x2048}
 STEPS=${CONJURE_STEPS:-5}
 LIMIT=${CONJURE_LIMIT_S:-240}
 REPEAT=${CONJURE_REPEAT:-10}
+GPU_MIB=${CONJURE_GPU_MIB:-49152}
 LOG=$OUT/device-bench.log
 
 if [[ ${CONJURE_VULKAN:-1} == 1 ]]; then
@@ -74,7 +77,8 @@ run() {
 { nvidia-smi || echo "no nvidia-smi"; } > "$OUT/nvidia-smi.txt" 2>&1
 run frame-photo "$OUT/frame-photo.json" bin/conjure bench --backend gpu --model photo --repeat "$REPEAT" --json
 run frame-face64 "$OUT/frame-face64.json" bin/conjure bench --backend gpu --model face64 --repeat "$REPEAT" --json
-run tiled-big "$OUT/tiled-${SIZE%%x*}.json" bin/conjure bench --backend gpu --size "$SIZE" --steps "$STEPS" --repeat 1 --json
+run tiled-big "$OUT/tiled-${SIZE%%x*}.json" bin/conjure bench --backend gpu --size "$SIZE" --steps "$STEPS" --repeat 1 \
+    --gpu-mib "$GPU_MIB" --json
 run tiled-256 "$OUT/tiled-256.json" bin/conjure bench --backend cpu,gpu --size 256x256 --steps "$STEPS" --repeat 1 --json
 run conv "$OUT/conv.txt" bin/gpu.test -test.run XXX -test.bench BenchmarkConv3x3 -test.benchtime 20x
 run torch "$OUT/torch-${SIZE%%x*}.json" "$PY" -m train.bench_tiles --ckpt train/checkpoints/photo64-cpu.pt \

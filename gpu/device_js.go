@@ -111,3 +111,7 @@ func await(p js.Value) (js.Value, error) {
 	r := <-ch
 	return r.v, r.err
 }
+
+// defaultTileBatchBytes is TileBatchBytes's default in a browser, where a
+// tab shares the GPU's memory with the rest of the machine.
+const defaultTileBatchBytes = 256 << 20

@@ -24,7 +24,13 @@ func openAdapter() (handles, error) {
 		inst.Release()
 		return handles{}, fmt.Errorf("%w: %v", ErrNoAdapter, err)
 	}
-	dev, err := ad.RequestDevice(nil)
+	// Buffers as large as the adapter allows: a real GPU then evaluates
+	// far more tiles per batch than WebGPU's default 128 MiB binding
+	// holds (TileBatchBytes).
+	lim := wgpu.DefaultLimits()
+	sup := ad.GetLimits().Limits
+	lim.MaxStorageBufferBindingSize, lim.MaxBufferSize = sup.MaxStorageBufferBindingSize, sup.MaxBufferSize
+	dev, err := ad.RequestDevice(&wgpu.DeviceDescriptor{RequiredLimits: &wgpu.RequiredLimits{Limits: lim}})
 	if err != nil {
 		ad.Release()
 		inst.Release()
@@ -43,3 +49,7 @@ func adapterName(info wgpu.AdapterInfo) string {
 	}
 	return fmt.Sprintf("%s (%s, %s)", name, info.AdapterType, info.BackendType)
 }
+
+// defaultTileBatchBytes is TileBatchBytes's default natively: about what
+// the CPU reference keeps of a whole photo's activations (48 tiles).
+const defaultTileBatchBytes = 1 << 30

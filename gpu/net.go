@@ -50,6 +50,7 @@ type Net struct {
 	dqkv, ds        *Buffer
 	owned           []*Buffer // every buffer to destroy
 	allocated       int       // float32 values of the buffers alloc made
+	largest         int       // float32 values of the largest of them
 	ready           bool      // Eps has run
 }
 
@@ -244,14 +245,15 @@ func (n *Net) alloc(k int) (*Buffer, error) {
 	}
 	n.owned = append(n.owned, b)
 	n.allocated += k
+	n.largest = max(n.largest, k)
 	return b, nil
 }
 
 // activationFloats returns the float32 values of one sample's activations
-// and scratch in a Net of config c: what build allocates per sample of
-// the batch (all of it but the τ biases).
-func activationFloats(c model.Config) int {
-	var total, act, qkv, probs int
+// and scratch in a Net of config c, what build allocates per sample of
+// the batch (all of it but the τ biases), and those of its largest buffer.
+func activationFloats(c model.Config) (total, largest int) {
+	var act, qkv, probs int
 	bs := c.Blocks()
 	for i, b := range bs {
 		N, No := b.Res*b.Res, b.OutRes()*b.OutRes()
@@ -276,7 +278,9 @@ func activationFloats(c model.Config) int {
 			total += 2 * c.Groups // stats1
 		}
 	}
-	return total + 7*act + qkv + probs // a, s, o, t1, t2, g[0], g[1]; dqkv, ds
+	// a, s, o, t1, t2, g[0], g[1]; dqkv, ds. Every other buffer is one
+	// block's input or output, at most act.
+	return total + 7*act + qkv + probs, max(act, qkv, probs)
 }
 
 // conv uploads conv name of m; a non-nil bias replaces its bias by the

@@ -57,17 +57,18 @@ const noEntry = math.MaxUint32
 // one batch therefore costs what a bare Net does.
 //
 // The chunk buffer holds the results of all tiles (Tiles·C·Size² float32),
-// or of as many as one storage binding allows (128 MiB by default), in
-// which case the tiles are processed in chunks, each blended into the
-// output before the next reuses the buffer. The Net's activations grow
-// with its batch, which NewTiledNet sizes to TileBatchBytes. A 2048×2048
-// RGB image in 64-pixel tiles overlapping by 16 (tile.DefaultOverlap) has
-// 43×43 = 1849 tiles: a 91 MB chunk, plus the 50 MB copy of x that VJP
-// recomputes from, 77 kB of tables, and the Net: for the photo model
-// 1.5 MB of weights and 24 MB of activations a tile, 263 MB in batches of
-// 11 (TestTiledMemory prints the figures): 408 MB in all, besides the
-// sampler's own image vectors (C-ΠGDM: eight of 50 MB, about 820 MB in
-// all for the restore).
+// or of as many as one storage binding allows (WebGPU's default is 128
+// MiB; natively the adapter's own limit is requested), in which case the
+// tiles are processed in chunks, each blended into the output before the
+// next reuses the buffer. The Net's activations grow with its batch, which
+// NewTiledNet sizes to TileBatchBytes and to the binding limit. A
+// 2048×2048 RGB image in 64-pixel tiles overlapping by 16
+// (tile.DefaultOverlap) has 43×43 = 1849 tiles: a 91 MB chunk, plus the
+// 50 MB copy of x that VJP recomputes from, 77 kB of tables, and the Net:
+// for the photo model 1.5 MB of weights and 24 MB of activations a tile,
+// 263 MB in a browser's batches of 11, 1050 MB in the native default's
+// batches of 44 (TestTiledMemory prints the figures), besides the
+// sampler's own image vectors (C-ΠGDM: eight of 50 MB).
 //
 // A TiledNet is not safe for concurrent use.
 type TiledNet struct {
@@ -100,8 +101,12 @@ type TiledNet struct {
 
 // TileBatchBytes bounds the activations of the Net a TiledNet runs its
 // batches of tiles through: NewTiledNet takes as many tiles per batch as
-// fit, at least one and at most the image's tiles.
-var TileBatchBytes = 256 << 20
+// fit, at least one and at most the image's tiles. An image whose tiles
+// all fit is one batch, which VJP never evaluates again; beyond that,
+// VJP recomputes the forward pass of every batch but the last. The
+// default is 1 GiB natively, about what the CPU reference keeps (48
+// tiles), and 256 MiB in a browser tab (defaultTileBatchBytes).
+var TileBatchBytes = defaultTileBatchBytes
 
 var _ Network = (*TiledNet)(nil)
 
@@ -113,13 +118,16 @@ var _ Network = (*TiledNet)(nil)
 func NewTiledNet(d *Device, m *model.Model, g *tile.Grid) (*TiledNet, error) {
 	cfg := m.Config()
 	batch := 1
+	total, largest := activationFloats(cfg)
 	if cfg.Local() {
-		batch = max(1, min(g.Tiles(), TileBatchBytes/(4*activationFloats(cfg))))
+		batch = max(1, min(g.Tiles(), TileBatchBytes/(4*total)))
 	}
-	tile := 4 * uint64(cfg.InChannels*g.Size*g.Size)
-	fit := int(min(d.limits.MaxStorageBufferBindingSize, d.limits.MaxBufferSize) / tile)
-	batch = min(batch, fit)
-	return newTiledNet(d, m, g, min(fit/max(batch, 1), (g.Tiles()+batch-1)/max(batch, 1))*batch, batch)
+	// Every buffer must fit one storage binding: the chunk's tiles, and
+	// the batch's largest activation.
+	binding := min(d.limits.MaxStorageBufferBindingSize, d.limits.MaxBufferSize)
+	fit := int(binding / (4 * uint64(cfg.InChannels*g.Size*g.Size)))
+	batch = max(1, min(batch, fit, int(binding/(4*uint64(largest)))))
+	return newTiledNet(d, m, g, min(fit/batch, (g.Tiles()+batch-1)/batch)*batch, batch)
 }
 
 // newTiledNet is NewTiledNet with a chunk buffer of chunk tiles and a Net

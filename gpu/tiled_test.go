@@ -122,11 +122,15 @@ func TestTiledMemory(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, want := n.allocated-n.tbias.n, c.batch*activationFloats(c.cfg)
-		n.Destroy()
+		total, largest := activationFloats(c.cfg)
+		got, want := n.allocated-n.tbias.n, c.batch*total
 		if got != want {
 			t.Errorf("%s, batch %d: the Net allocates %d activation values, activationFloats·batch = %d", c.name, c.batch, got, want)
 		}
+		if n.largest != c.batch*largest {
+			t.Errorf("%s, batch %d: the Net's largest buffer holds %d values, activationFloats's largest·batch = %d", c.name, c.batch, n.largest, c.batch*largest)
+		}
+		n.Destroy()
 	}
 	if _, err := NewBatchNet(d, mustQuantized(t, attn), 2); err == nil {
 		t.Error("NewBatchNet(attention model, batch 2) succeeded; want an error")
@@ -144,7 +148,11 @@ func TestTiledMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tn.Destroy()
-	per := 4 * activationFloats(m.Config())
+	floats, largest := activationFloats(m.Config())
+	per := 4 * floats
+	if limit := d.limits.MaxStorageBufferBindingSize; uint64(4*largest*tn.NetBatch()) > limit {
+		t.Errorf("batch of %d tiles: its largest activation, %d bytes, exceeds a binding's %d", tn.NetBatch(), 4*largest*tn.NetBatch(), limit)
+	}
 	if b := tn.NetBatch(); b < 1 || b*per > max(TileBatchBytes, per) {
 		t.Errorf("batch of %d tiles of %d activation bytes each for a budget of %d", b, per, TileBatchBytes)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 
 	"conjure/cpu"
@@ -10,6 +11,19 @@ import (
 	"conjure/sampler"
 	"conjure/tile"
 )
+
+// gpuMiBFlag defines --gpu-mib on fs and returns a function that checks
+// it and, if it was given, sets gpu.TileBatchBytes.
+func gpuMiBFlag(fs *flag.FlagSet) func() error {
+	mib := fs.Int("gpu-mib", gpu.TileBatchBytes>>20, "`MiB` of GPU memory for one batch of tiles' activations: an image whose tiles all fit is evaluated once a step, not twice")
+	return func() error {
+		if *mib < 1 || *mib > 1<<20 {
+			return fmt.Errorf("--gpu-mib %d: want 1 to %d (MiB)", *mib, 1<<20)
+		}
+		gpu.TileBatchBytes = *mib << 20
+		return nil
+	}
+}
 
 // openBackend returns the backend called name running m, and a function
 // that frees it.

@@ -60,7 +60,11 @@ func parseBench(args []string, stderr io.Writer) (*benchFlags, error) {
 	fs.BoolVar(&f.json, "json", false, "print one JSON object instead of tables")
 	fs.StringVar(&f.model, "model", models.Default, "`MODEL`: photo, face64 or a weight file")
 	size := fs.String("size", "", "time a tiled 4× restore to a `WxH` output (e.g. 256x256) instead of one frame")
+	gpuMiB := gpuMiBFlag(fs)
 	if err := parse(fs, args); err != nil {
+		return nil, err
+	}
+	if err := gpuMiB(); err != nil {
 		return nil, err
 	}
 	if *size != "" {

@@ -199,6 +199,7 @@ func TestBenchRejectsBadFlags(t *testing.T) {
 		"size not ×4":      {"--size", "258x256"},
 		"size too small":   {"--size", "32x32"},
 		"size too large":   {"--size", "4096x4096"},
+		"gpu-mib zero":     {"--gpu-mib", "0"},
 	} {
 		code, stdout, stderr := runCLI(t, append([]string{"bench"}, args...)...)
 		lines := strings.Split(strings.TrimSpace(stderr), "\n")

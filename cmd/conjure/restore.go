@@ -78,7 +78,11 @@ func parseRestore(args []string, stderr io.Writer) (*restoreFlags, error) {
 	fs.StringVar(&f.backend, "backend", "cpu", "where to run: cpu or gpu")
 	fs.StringVar(&f.model, "model", models.Default, "`MODEL`: photo, face64 or a weight file")
 	fs.IntVar(&f.work, "work", restore.DefaultWork, "working side in pixels for inpainting's window and colourisation")
+	gpuMiB := gpuMiBFlag(fs)
 	if err := parse(fs, args); err != nil {
+		return nil, err
+	}
+	if err := gpuMiB(); err != nil {
 		return nil, err
 	}
 	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })

@@ -72,6 +72,7 @@ func TestRestoreRejectsBadInput(t *testing.T) {
 		"negative w":      {"--task", "sr4", "--w", "-1", "--input", face, "--out", out},
 		"negative sigma":  {"--task", "sr4", "--sigma-y", "-0.1", "--input", face, "--out", out},
 		"mask for sr4":    {"--task", "sr4", "--mask", small, "--input", face, "--out", out},
+		"gpu-mib zero":    {"--task", "sr4", "--gpu-mib", "0", "--input", face, "--out", out},
 	}
 	for name, args := range cases {
 		code, stdout, stderr := runCLI(t, append([]string{"restore"}, args...)...)
