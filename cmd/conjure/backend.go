@@ -79,10 +79,11 @@ func openTiledGPU(m *model.Model, g *tile.Grid) (*gpu.Device, *gpu.TiledNet, *gp
 		return nil, nil, nil, nil, err
 	}
 	tn, err := gpu.NewTiledNet(d, m, g)
-	var b *gpu.Backend
-	if err == nil {
-		b, err = gpu.NewBackend(d, tn)
+	if err != nil {
+		d.Close()
+		return nil, nil, nil, nil, fmt.Errorf("%w (a smaller --gpu-mib, now %d, evaluates fewer tiles at once)", err, gpu.TileBatchBytes>>20)
 	}
+	b, err := gpu.NewBackend(d, tn)
 	if err != nil {
 		d.Close() // which frees everything on the device
 		return nil, nil, nil, nil, err
