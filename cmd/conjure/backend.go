@@ -13,7 +13,7 @@ import (
 )
 
 // gpuMiBFlag defines --gpu-mib on fs and returns a function that checks
-// it and, if it was given, sets gpu.TileBatchBytes.
+// it and sets gpu.TileBatchBytes to it (its default is the current value).
 func gpuMiBFlag(fs *flag.FlagSet) func() error {
 	mib := fs.Int("gpu-mib", gpu.TileBatchBytes>>20, "`MiB` of GPU memory for one batch of tiles' activations: an image whose tiles all fit is evaluated once a step, not twice")
 	return func() error {
