@@ -7,6 +7,7 @@ package eval
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -16,6 +17,7 @@ import (
 
 	"gonum.org/v1/gonum/stat/distuv"
 
+	"conjure/classical"
 	"conjure/imaging"
 	"conjure/metrics"
 	"conjure/operator"
@@ -23,14 +25,23 @@ import (
 	"conjure/sampler"
 )
 
-// Baselines that are not samplers.
+// Baselines that are not samplers: what a person would use instead.
 const (
 	Pinv    = "pinv"    // H†y: no prior at all
-	Bicubic = "bicubic" // plain bicubic upscale of y (4× SR tasks only)
+	Bicubic = "bicubic" // plain bicubic upscale of y (SR tasks only)
+	Lanczos = "lanczos" // Lanczos-3 upscale of y (SR tasks only)
+	Fill    = "fill"    // harmonic fill of the holes, the inpainting start (inpainting only)
+	Wiener  = "wiener"  // Wiener deconvolution (deblurring only)
+	Input   = "input"   // the observation itself (deblurring and denoising)
+	NLM     = "nlm"     // non-local means (denoising only)
 )
 
 // Methods lists every method eval knows, samplers first.
-var Methods = []string{string(sampler.CPiGDM), string(sampler.PiGDM), string(sampler.DDNM), string(sampler.DPS), Pinv, Bicubic}
+var Methods = []string{string(sampler.CPiGDM), string(sampler.PiGDM), string(sampler.DDNM), string(sampler.DPS),
+	Pinv, Bicubic, Lanczos, Fill, Wiener, Input, NLM}
+
+// baselines are the methods without steps.
+var baselines = []string{Pinv, Bicubic, Lanczos, Fill, Wiener, Input, NLM}
 
 // Config describes one evaluation.
 type Config struct {
@@ -114,6 +125,10 @@ func (s *Summary) UnmarshalJSON(b []byte) error {
 type Row struct {
 	Key
 	PSNR, SSIM, Consistency []float64
+	// HolePSNR is the PSNR over an inpainting's holes alone (NaN for the
+	// other tasks): what a fill is judged by, since the kept pixels are
+	// the truth's whatever the method.
+	HolePSNR []float64
 	// HF is each output's high-frequency energy over the truth's
 	// (metrics.HighFrequencyRatio): 1 as much fine detail, below 1 blurrier.
 	HF []float64
@@ -168,7 +183,19 @@ func summarize(v []float64) Summary {
 
 // applies reports whether method m makes sense for task t.
 func applies(t Task, m string) bool {
-	return m != Bicubic || restore.Factor(t.Base) > 1
+	switch m {
+	case Bicubic, Lanczos:
+		return restore.Factor(t.Base) > 1
+	case Fill:
+		return t.Base == restore.Inpaint
+	case Wiener:
+		return t.Base == restore.Deblur
+	case Input:
+		return t.Base == restore.Deblur || t.Base == restore.Denoise
+	case NLM:
+		return t.Base == restore.Denoise
+	}
+	return true
 }
 
 // Run evaluates every task × method × steps on every image and returns the
@@ -211,6 +238,10 @@ func Run(c Config, keep int) ([]*Row, error) {
 		row.PSNR[i] = metrics.PSNR(r.X, r.Truth)
 		row.SSIM[i] = metrics.SSIM(r.X, r.Truth, restore.Channels, r.H, r.W)
 		row.Consistency[i] = r.consistency
+		row.HolePSNR[i] = math.NaN()
+		if r.hole != nil {
+			row.HolePSNR[i] = metrics.PSNRWhere(r.X, r.Truth, restore.Channels, r.hole)
+		}
 		row.HF[i] = metrics.HighFrequencyRatio(r.X, r.Truth, restore.Channels, r.H, r.W)
 		for s, x := range [2][]float64{r.X, r.Truth} {
 			ps := metrics.NewPatchSet(swdLevels, swdPatches, c.Seed<<20+uint64(i))
@@ -267,7 +298,7 @@ func (r *Row) finishSWD() error {
 // newRow returns a row with room for n images' metrics and the outputs of
 // the first keep.
 func newRow(k Key, n, keep int) *Row {
-	return &Row{Key: k, PSNR: make([]float64, n), SSIM: make([]float64, n), HF: make([]float64, n),
+	return &Row{Key: k, PSNR: make([]float64, n), SSIM: make([]float64, n), HF: make([]float64, n), HolePSNR: make([]float64, n),
 		Consistency: make([]float64, n), Outputs: make([]Output, min(keep, n)),
 		patches: [2][]*metrics.PatchSet{make([]*metrics.PatchSet, n), make([]*metrics.PatchSet, n)}}
 }
@@ -315,13 +346,14 @@ func parallel(c Config, n int, f func(b sampler.Backend, u int) error) error {
 }
 
 func stepsFor(m string, steps []int) []int {
-	if m == Pinv || m == Bicubic {
+	if slices.Contains(baselines, m) {
 		return []int{0}
 	}
 	return steps
 }
 
-// measure returns y = Hx + σ_y·n with noise seeded per image.
+// measure returns y = Hx + σ_y·n with noise seeded per image, rounded to 8
+// bits as a saved photo is.
 func measure(op operator.Operator, x []float64, sigmaY float64, seed uint64) []float64 {
 	y := make([]float64, op.Out())
 	op.Forward(y, x)
@@ -330,14 +362,17 @@ func measure(op operator.Operator, x []float64, sigmaY float64, seed uint64) []f
 			y[i] += sigmaY * n
 		}
 	}
+	imaging.Quantize(y)
 	return y
 }
 
 // result is one restoration with its consistency ‖y − Hx‖/‖y‖, measured
-// on the sampler's own solution.
+// on the sampler's own solution, and for inpainting the holes (one flag
+// per pixel of the output).
 type result struct {
 	Output
 	consistency float64
+	hole        []bool
 }
 
 // restoreImage degrades image i for task t and restores it with k's method.
@@ -345,32 +380,89 @@ func (c Config) restoreImage(b sampler.Backend, t Task, k Key, img Image, i uint
 	if c.Photo {
 		return c.restorePhoto(t, k, img, i)
 	}
-	op, _, err := t.Operator(c.Res, int(i), c.Seed)
+	op, keep, err := t.Operator(c.Res, int(i), c.Seed)
 	if err != nil {
 		return result{}, err
 	}
 	y := measure(op, img.X, t.SigmaY, c.Seed+i)
 	var x []float64
-	switch k.Method {
-	case Pinv:
-		x = make([]float64, op.In())
-		op.Pinv(x, y)
-	case Bicubic:
+	if slices.Contains(baselines, k.Method) {
 		s := c.Res / restore.Factor(t.Base)
-		x = imaging.Resize(y, restore.Channels, s, s, c.Res, c.Res)
-	default:
+		x, err = baseline(k.Method, t, op, y, y, s, s, c.Res, c.Res)
+	} else {
 		o := c.Options(t, sampler.Method(k.Method), k.Steps)
-		x, err = restore.Run(b, op, y, t.SigmaY, o, c.Seed+i, nil)
+		x, err = restore.RunTask(b, t.Base, op, y, t.SigmaY, o, c.Seed+i, nil)
 		// Backends that keep device copies of operators (the GPU's)
 		// release this image's: every image gets an operator of its own.
 		if f, ok := b.(forgetter); ok {
 			f.Forget(op)
 		}
-		if err != nil {
-			return result{}, err
-		}
+		x, err = divergedAsNaN(x, op.In(), err)
 	}
-	return result{Output{X: x, Obs: Observation(t, op, y, c.Res), Truth: img.X, H: c.Res, W: c.Res}, consistency(op, y, x)}, nil
+	if err != nil {
+		return result{}, err
+	}
+	return result{Output{X: x, Obs: Observation(t, op, y, c.Res), Truth: img.X, H: c.Res, W: c.Res}, consistency(op, y, x), holes(keep)}, nil
+}
+
+// divergedAsNaN turns a diverged restoration into an image of NaN, so its
+// metrics are NaN and a sweep records the point as diverged, not as an
+// error that stops it.
+func divergedAsNaN(x []float64, n int, err error) ([]float64, error) {
+	var d *restore.DivergedError
+	if errors.As(err, &d) {
+		x = make([]float64, n)
+		for i := range x {
+			x[i] = math.NaN()
+		}
+		return x, nil
+	}
+	return x, err
+}
+
+// holes returns the complement of a keep-mask, or nil for none.
+func holes(keep []bool) []bool {
+	if keep == nil {
+		return nil
+	}
+	h := make([]bool, len(keep))
+	for i, k := range keep {
+		h[i] = !k
+	}
+	return h
+}
+
+// baseline returns the classical restoration m (a baseline method) of the
+// measurement y of op, an image of h×w pixels; input is the observation a
+// person holds, ih×iw pixels (the low-resolution photo for SR).
+func baseline(m string, t Task, op operator.Operator, y, input []float64, ih, iw, h, w int) ([]float64, error) {
+	const c = restore.Channels
+	pinv := func() []float64 {
+		x := make([]float64, op.In())
+		op.Pinv(x, y)
+		return x
+	}
+	switch m {
+	case Pinv:
+		return pinv(), nil
+	case Bicubic:
+		return imaging.Resize(input, c, ih, iw, h, w), nil
+	case Lanczos:
+		return imaging.ResizeLanczos(input, c, ih, iw, h, w), nil
+	case Fill:
+		in, ok := op.(*operator.Inpaint)
+		if !ok {
+			return nil, fmt.Errorf("fill needs an inpainting task, not %s", t.Name)
+		}
+		return classical.Harmonic(pinv(), c, h, w, in.Mask()[:h*w])
+	case Wiener:
+		return classical.Wiener(op, y, classical.WienerRatio(t.SigmaY))
+	case Input:
+		return slices.Clone(input), nil
+	case NLM:
+		return classical.NLMeans(input, c, h, w, t.SigmaY)
+	}
+	return nil, fmt.Errorf("unknown baseline %q", m)
 }
 
 // restorePhoto degrades a whole photo as restore.Simulate does and restores
@@ -390,27 +482,25 @@ func (c Config) restorePhoto(t Task, k Key, img Image, i uint64) (result, error)
 		return result{}, err
 	}
 	var x []float64
-	switch k.Method {
-	case Pinv:
-		x = make([]float64, p.Op.In())
-		p.Op.Pinv(x, p.Y)
-	case Bicubic:
-		x = imaging.Resize(ph.Input, restore.Channels, ph.H, ph.W, p.H, p.W)
-	default:
-		b, err := c.PhotoBackend(p.H, p.W)
-		if err != nil {
+	if slices.Contains(baselines, k.Method) {
+		x, err = baseline(k.Method, t, p.Op, p.Y, ph.Input, ph.H, ph.W, p.H, p.W)
+	} else {
+		var b sampler.Backend
+		if b, err = c.PhotoBackend(p.H, p.W); err != nil {
 			return result{}, err
 		}
 		o := c.Options(t, sampler.Method(k.Method), k.Steps)
-		if x, err = restore.Run(b, p.Op, p.Y, p.SigmaY, o, c.Seed+i, nil); err != nil {
-			return result{}, err
-		}
+		x, err = restore.Run(b, p.Op, p.Y, p.SigmaY, o, p.Start, c.Seed+i, nil)
+		x, err = divergedAsNaN(x, p.Op.In(), err)
+	}
+	if err != nil {
+		return result{}, err
 	}
 	obs := ph.Input
 	if f := restore.Factor(t.Base); f > 1 {
 		obs = nearest(ph.Input, ph.H, ph.W, f)
 	}
-	return result{Output{X: p.Finish(x), Obs: obs, Truth: truth, H: p.OutH, W: p.OutW}, consistency(p.Op, p.Y, x)}, nil
+	return result{Output{X: p.Finish(x), Obs: obs, Truth: truth, H: p.OutH, W: p.OutW}, consistency(p.Op, p.Y, x), holes(keep)}, nil
 }
 
 // consistency returns ‖y − Hx‖/‖y‖.

@@ -38,26 +38,47 @@ func WriteReport(w io.Writer, h Header, rows []*Row) error {
 		}
 	}
 	for _, task := range tasks {
-		fmt.Fprintf(&b, "\n## %s\n\n| method | steps | PSNR | SSIM | consistency | HF | SWD | ms |\n|---|---|---|---|---|---|---|---|\n", task)
+		holes := hasHoles(rows, task)
+		hole, holeSep := "", ""
+		if holes {
+			hole, holeSep = " hole PSNR |", "---|"
+		}
+		fmt.Fprintf(&b, "\n## %s\n\n| method | steps | PSNR |%s SSIM | consistency | HF | SWD | ms |\n|---|---|---|%s---|---|---|---|---|\n", task, hole, holeSep)
 		for _, r := range rows {
 			if r.Task != task {
 				continue
 			}
 			p, s, c := r.Summaries()
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %.1f | %.0f |\n", r.Method, stepsCell(r.Steps), cell(p, 2), cell(s, 4), cell(c, 4),
+			h := ""
+			if holes {
+				h = " " + cell(summarize(r.HolePSNR), 2) + " |"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s |%s %s | %s | %s | %.1f | %.0f |\n", r.Method, stepsCell(r.Steps), cell(p, 2), h, cell(s, 4), cell(c, 4),
 				cell(summarize(r.HF), 3), r.SWD, r.MS)
 		}
-		writePaired(&b, rows, task)
+		writePaired(&b, rows, task, holes)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
+// hasHoles reports whether task's rows measure PSNR over holes
+// (inpainting).
+func hasHoles(rows []*Row, task string) bool {
+	for _, r := range rows {
+		if r.Task == task && len(r.HolePSNR) > 0 && !math.IsNaN(r.HolePSNR[0]) {
+			return true
+		}
+	}
+	return false
+}
+
 // writePaired writes, for task, every other row's per-image PSNR and SSIM
-// differences from C-ΠGDM at its fewest steps, as paired means with 95%
-// intervals: the same images and seeds on both sides, so these intervals
-// are much tighter than the gaps between the table's marginal ones.
-func writePaired(b *strings.Builder, rows []*Row, task string) {
+// differences (and hole PSNR's, with holes) from C-ΠGDM at its fewest
+// steps, as paired means with 95% intervals: the same images and seeds on
+// both sides, so these intervals are much tighter than the gaps between the
+// table's marginal ones.
+func writePaired(b *strings.Builder, rows []*Row, task string, holes bool) {
 	var ref *Row
 	for _, r := range rows {
 		if r.Task == task && r.Method == string(sampler.CPiGDM) && (ref == nil || r.Steps < ref.Steps) {
@@ -67,12 +88,20 @@ func writePaired(b *strings.Builder, rows []*Row, task string) {
 	if ref == nil {
 		return
 	}
-	fmt.Fprintf(b, "\nPaired differences, C-ΠGDM at %d steps minus each other row (positive: C-ΠGDM better):\n\n| vs method | steps | ΔPSNR | ΔSSIM |\n|---|---|---|---|\n", ref.Steps)
+	hole, holeSep := "", ""
+	if holes {
+		hole, holeSep = " Δhole PSNR |", "---|"
+	}
+	fmt.Fprintf(b, "\nPaired differences, C-ΠGDM at %d steps minus each other row (positive: C-ΠGDM better):\n\n| vs method | steps | ΔPSNR |%s ΔSSIM |\n|---|---|---|%s---|\n", ref.Steps, hole, holeSep)
 	for _, r := range rows {
 		if r.Task != task || r == ref {
 			continue
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", r.Method, stepsCell(r.Steps), cell(summarize(diff(ref.PSNR, r.PSNR)), 2), cell(summarize(diff(ref.SSIM, r.SSIM)), 4))
+		h := ""
+		if holes {
+			h = " " + cell(summarize(diff(ref.HolePSNR, r.HolePSNR)), 2) + " |"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s |%s %s |\n", r.Method, stepsCell(r.Steps), cell(summarize(diff(ref.PSNR, r.PSNR)), 2), h, cell(summarize(diff(ref.SSIM, r.SSIM)), 4))
 	}
 }
 

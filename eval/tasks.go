@@ -26,6 +26,8 @@ var Tasks = []Task{
 	{Name: "sr4box", Base: restore.SR4Box},
 	{Name: "inpaint-box", Base: restore.Inpaint, mask: func(h, w, _ int, _ uint64) []bool { return restore.CentreHole(h, w) }},
 	{Name: "inpaint-free", Base: restore.Inpaint, mask: FreeFormMask},
+	{Name: "inpaint-thin", Base: restore.Inpaint, mask: func(h, w, i int, seed uint64) []bool { return StrokeMask(h, w, i, seed, ThinStroke, 6) }},
+	{Name: "inpaint-thick", Base: restore.Inpaint, mask: func(h, w, i int, seed uint64) []bool { return StrokeMask(h, w, i, seed, ThickStroke, 4) }},
 	{Name: "deblur", Base: restore.Deblur},
 	{Name: "gray", Base: restore.Gray},
 	{Name: "sr4-noisy", Base: restore.SR4, SigmaY: 0.05},
@@ -100,4 +102,39 @@ func paint(keep []bool, h, w int, cx, cy, radius float64) int {
 		}
 	}
 	return n
+}
+
+// Brush widths of the stroke inpainting tasks, in pixels: a scratch, and
+// a stroke painted over an object.
+const (
+	ThinStroke  = 5
+	ThickStroke = 17
+)
+
+// StrokeMask returns a deterministic h×w keep-mask for image i with n
+// strokes of a round brush width pixels across: each a random walk of 3–5
+// straight segments, each 15–35% of the shorter side long, as a person
+// paints over scratches (thin) or over something to remove (thick).
+func StrokeMask(h, w, i int, seed uint64, width float64, n int) []bool {
+	r := rand.New(rand.NewPCG(seed, uint64(i)+0x7374726b+uint64(width)<<32))
+	keep := make([]bool, h*w)
+	for k := range keep {
+		keep[k] = true
+	}
+	side := float64(min(h, w))
+	radius := width / 2
+	step := max(radius/2, 0.5)
+	for range n {
+		x, y := r.Float64()*float64(w), r.Float64()*float64(h)
+		angle := r.Float64() * 2 * math.Pi
+		for range 3 + r.IntN(3) {
+			angle += (r.Float64() - 0.5) * 1.5
+			length := side * (0.15 + 0.2*r.Float64())
+			for s := 0.0; s <= length; s += step {
+				paint(keep, h, w, x+s*math.Cos(angle), y+s*math.Sin(angle), radius)
+			}
+			x, y = x+length*math.Cos(angle), y+length*math.Sin(angle)
+		}
+	}
+	return keep
 }

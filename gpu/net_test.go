@@ -137,11 +137,11 @@ func TestNetSolve(t *testing.T) {
 	op.Forward(y, x0)
 	z := sampler.Noise(op.In(), 7)
 	o := sampler.DefaultOptions(sampler.CPiGDM)
-	want, err := sampler.Solve(cpu.New(r), op, y, 0, o, z, nil)
+	want, err := sampler.Solve(cpu.New(r), op, y, 0, o, sampler.Start{}, z, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := sampler.Solve(testBackend(t, n), op, y, 0, o, z, nil)
+	got, err := sampler.Solve(testBackend(t, n), op, y, 0, o, sampler.Start{}, z, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -112,12 +112,12 @@ func TestSolveMatchesCPU(t *testing.T) {
 			z := sampler.Noise(c*h*w, 3)
 			o := sampler.DefaultOptions(tc.method)
 
-			want, err := sampler.Solve(cpu.New(prior), tc.op, y, tc.sigmaY, o, z, nil)
+			want, err := sampler.Solve(cpu.New(prior), tc.op, y, tc.sigmaY, o, sampler.Start{}, z, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			g := testBackend(t, newHostNetwork(prior))
-			got, err := sampler.Solve(g, tc.op, y, tc.sigmaY, o, z, nil)
+			got, err := sampler.Solve(g, tc.op, y, tc.sigmaY, o, sampler.Start{}, z, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -160,7 +160,7 @@ func TestBatching(t *testing.T) {
 	}
 	must(d.Flush())
 	before := d.submits
-	if _, err := sampler.Solve(b, op, y, 0, sampler.DefaultOptions(sampler.CPiGDM), z, nil); err != nil {
+	if _, err := sampler.Solve(b, op, y, 0, sampler.DefaultOptions(sampler.CPiGDM), sampler.Start{}, z, nil); err != nil {
 		t.Fatal(err)
 	}
 	// Write y finds nothing pending, Write z submits H†y, Read submits the

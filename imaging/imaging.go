@@ -175,3 +175,12 @@ func Fit(img image.Image, size int) (x []float64, resized bool, err error) {
 	side := sq.Bounds().Dx()
 	return Resize(Planar(sq), 3, side, side, size, size), true, nil
 }
+
+// Quantize rounds every value of x in place to the nearest of the 256
+// levels an 8-bit image holds (clipping to [−1, 1]), as saving x as a
+// photo would: what a person's photo carries besides the degradation.
+func Quantize(x []float64) {
+	for i, v := range x {
+		x[i] = float64(To8(v))/127.5 - 1
+	}
+}

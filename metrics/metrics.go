@@ -96,3 +96,29 @@ func mustMatch(a, b []float64) {
 		panic(fmt.Sprintf("metrics: lengths %d and %d", len(a), len(b)))
 	}
 }
+
+// PSNRWhere returns the PSNR of x against ref, c planar channels, over
+// the pixels where sel is true (sel has one entry per pixel, shared by the
+// channels): the PSNR of an inpainting's holes alone. NaN when sel selects
+// nothing.
+func PSNRWhere(x, ref []float64, c int, sel []bool) float64 {
+	mustMatch(x, ref)
+	if len(x) != c*len(sel) {
+		panic(fmt.Sprintf("metrics: %d values are not %d channels of %d pixels", len(x), c, len(sel)))
+	}
+	var se float64
+	n := 0
+	for k := range c {
+		for p, s := range sel {
+			if s {
+				d := unit(x[k*len(sel)+p]) - unit(ref[k*len(sel)+p])
+				se += d * d
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return 10 * math.Log10(float64(n)/se)
+}

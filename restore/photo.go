@@ -87,10 +87,13 @@ type Photo struct {
 // Problem is what the sampler solves for a Photo, and how its solution
 // becomes the output image.
 type Problem struct {
+	Task   Task
 	Op     operator.Operator
 	Y      []float64
 	H, W   int // the image the sampler restores (Channels×H×W)
 	SigmaY float64
+	// Start is where the sampler begins (StartFor).
+	Start sampler.Start
 	// OutH, OutW are the output image's size.
 	OutH, OutW int
 	finish     func(x []float64) []float64
@@ -101,9 +104,23 @@ type Problem struct {
 // from the sampler's solution x.
 func (p *Problem) Finish(x []float64) []float64 { return p.finish(x) }
 
-// Problem returns the sampler problem of the request. It checks the size
-// (CheckSize), the input's length and the mask.
+// Problem returns the sampler problem of the request, with the task's
+// start (StartFor). It checks the size (CheckSize), the input's length and
+// the mask.
 func (ph Photo) Problem() (*Problem, error) {
+	p, err := ph.problem()
+	if err != nil {
+		return nil, err
+	}
+	p.Task = ph.Task
+	if p.Start, err = StartFor(ph.Task, p.Op, p.Y, p.SigmaY); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// problem is Problem without the start.
+func (ph Photo) problem() (*Problem, error) {
 	if err := CheckSize(ph.Task, ph.W, ph.H); err != nil {
 		return nil, err
 	}
@@ -390,7 +407,9 @@ func CentreHole(h, w int) []bool {
 // the pixels of keep (holes mid-grey); deblurring blurs; denoising adds
 // noise of standard deviation sigmaY (DenoiseSigma if 0) seeded by seed;
 // colourisation keeps the channel mean in every channel. sigmaY > 0 adds
-// that noise to the other tasks' measurements too.
+// that noise to the other tasks' measurements too. The observation is then
+// rounded to 8 bits, as a saved photo is: a real measurement is never
+// exact.
 func Simulate(t Task, truth []float64, h, w int, keep []bool, sigmaY float64, seed uint64) (Photo, []float64, error) {
 	if len(truth) != Channels*h*w {
 		return Photo{}, nil, fmt.Errorf("restore: truth has %d values, want %d×%d×%d", len(truth), Channels, h, w)
@@ -408,6 +427,7 @@ func Simulate(t Task, truth []float64, h, w int, keep []bool, sigmaY float64, se
 				y[i] += sigmaY * n
 			}
 		}
+		imaging.Quantize(y)
 		return y
 	}
 	ph := Photo{Task: t, H: h, W: w, SigmaY: sigmaY}
@@ -461,9 +481,9 @@ func Simulate(t Task, truth []float64, h, w int, keep []bool, sigmaY float64, se
 // RunPhoto solves the problem with backend b and returns the output image
 // (Problem.Finish of the sampler's solution).
 func RunPhoto(b sampler.Backend, p *Problem, o sampler.Options, seed uint64, cb func(sampler.Step)) ([]float64, error) {
-	x, err := Run(b, p.Op, p.Y, p.SigmaY, o, seed, cb)
+	x, err := Run(b, p.Op, p.Y, p.SigmaY, o, p.Start, seed, cb)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", p.Task, err)
 	}
 	return p.Finish(x), nil
 }

@@ -11,6 +11,7 @@ package restore
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"conjure/operator"
@@ -101,20 +102,50 @@ func Measurement(op operator.Operator, img []float64) []float64 {
 	return y
 }
 
-// Run restores y with the backend b and returns x_N (unclipped, planar).
-// The initial noise comes from seed, so every backend starts alike. For a
-// noiseless mask (inpainting) the kept pixels of x_N are then set to y's:
-// the samplers' guidance only pulls x toward the measurement, and at a late
-// start with a light w the pixels a person kept drift visibly.
-func Run(b sampler.Backend, op operator.Operator, y []float64, sigmaY float64, o sampler.Options, seed uint64, cb func(sampler.Step)) ([]float64, error) {
-	x, err := sampler.Solve(b, op, y, sigmaY, o, sampler.Noise(op.In(), seed), cb)
+// Run restores y with the backend b from the start s and returns x_N
+// (unclipped, planar). The initial noise comes from seed, so every backend
+// starts alike. For a noiseless mask (inpainting) the kept pixels of x_N
+// are then set to y's: the samplers' guidance only pulls x toward the
+// measurement, and at a late start with a light w the pixels a person kept
+// drift visibly. A run that diverges returns a *DivergedError.
+func Run(b sampler.Backend, op operator.Operator, y []float64, sigmaY float64, o sampler.Options, s sampler.Start, seed uint64, cb func(sampler.Step)) ([]float64, error) {
+	x, err := sampler.Solve(b, op, y, sigmaY, o, s, sampler.Noise(op.In(), seed), cb)
 	if err != nil {
 		return nil, err
+	}
+	for i, v := range x {
+		if math.IsNaN(v) || math.Abs(v) > DivergedBound {
+			return nil, &DivergedError{Options: o, SigmaY: sigmaY, Index: i, Value: v}
+		}
 	}
 	if _, mask := op.(*operator.Inpaint); mask && sigmaY == 0 {
 		paste(op, x, y)
 	}
 	return x, nil
+}
+
+// DivergedBound is how far outside the image range [−1, 1] a restored
+// value may lie before the run counts as diverged. A diverging sampler
+// grows exponentially (the noisy C-ΠGDM of ALGORITHM.md §3.8 on deblurring
+// reaches 1e8 to 1e14 in five steps), while even an untrained random
+// network's restorations stay within a few hundred.
+const DivergedBound = 1e3
+
+// DivergedError is a restoration whose values are not finite or lie far
+// outside the image range: a setting the sampler cannot follow, never an
+// image to show.
+type DivergedError struct {
+	Options sampler.Options
+	SigmaY  float64
+	Index   int     // the first offending value's position
+	Value   float64 // and the value
+}
+
+// Error names the method and settings and says what to change.
+func (e *DivergedError) Error() string {
+	o := e.Options
+	return fmt.Sprintf("the restoration diverged (value %v at %d) with %s, %d steps, w = %g, λ = %g, τ₀ = %g, σ_y = %g: "+
+		"use the preset settings, a smaller w or fewer steps, or the pigdm method", e.Value, e.Index, o.Method, o.Steps, o.W, o.Lambda, o.Tau0, e.SigmaY)
 }
 
 // paste makes x consistent with a noiseless measurement y: x − H†H x + H† y,
@@ -127,4 +158,19 @@ func paste(op operator.Operator, x, y []float64) {
 	for i := range x {
 		x[i] += back[i] - proj[i]
 	}
+}
+
+// RunTask restores y for task t from the task's start (StartFor), as Run
+// does; its errors name the task. It is what the framed model's callers
+// (the command line, the web worker, the evaluation) run.
+func RunTask(b sampler.Backend, t Task, op operator.Operator, y []float64, sigmaY float64, o sampler.Options, seed uint64, cb func(sampler.Step)) ([]float64, error) {
+	s, err := StartFor(t, op, y, sigmaY)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", t, err)
+	}
+	x, err := Run(b, op, y, sigmaY, o, s, seed, cb)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", t, err)
+	}
+	return x, nil
 }

@@ -89,17 +89,7 @@ func TestRunPastesKeptPixels(t *testing.T) {
 	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 3))
 	const res = 8
 	d := Channels * res * res
-	mean := make([]float64, d)
-	cov := make([][]float64, d)
-	for i := range cov {
-		mean[i] = r.NormFloat64() * 0.3
-		cov[i] = make([]float64, d)
-		cov[i][i] = 0.1 + 0.2*r.Float64()
-	}
-	prior, err := gaussian.New(mean, cov)
-	if err != nil {
-		t.Fatal(err)
-	}
+	prior := diagonalPrior(t, r, d)
 	keep := make([]bool, res*res)
 	for i := range keep {
 		keep[i] = r.Float64() < 0.6
@@ -110,22 +100,30 @@ func TestRunPastesKeptPixels(t *testing.T) {
 	}
 	o := sampler.DefaultOptions(sampler.CPiGDM)
 	o.Steps, o.W, o.Tau0 = 5, 5, 0.7
+	// Noisy C-ΠGDM diverges on this prior at w = 5 (its first-order
+	// inverse of A^σ, ALGORITHM.md §3.8): the noisy case runs at w = 1.
 	for _, c := range []struct {
 		task   Task
 		sigmaY float64
 		pasted bool
-	}{{Inpaint, 0, true}, {Inpaint, 0.05, false}, {SR4, 0, false}} {
+		w      float64
+	}{{Inpaint, 0, true, 5}, {Inpaint, 0.05, false, 1}, {SR4, 0, false, 5}} {
+		o.W = c.w
 		op, err := Operator(c.task, res, keep)
 		if err != nil {
 			t.Fatal(err)
 		}
 		y := Measurement(op, truth)
 		seed := r.Uint64()
-		got, err := Run(cpu.New(prior), op, y, c.sigmaY, o, seed, nil)
+		start, err := StartFor(c.task, op, y, c.sigmaY)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Run(cpu.New(prior), op, y, c.sigmaY, o, start, seed, nil)
 		if err != nil {
 			t.Fatalf("%s σ_y=%g: %v", c.task, c.sigmaY, err)
 		}
-		raw, err := sampler.Solve(cpu.New(prior), op, y, c.sigmaY, o, sampler.Noise(op.In(), seed), nil)
+		raw, err := sampler.Solve(cpu.New(prior), op, y, c.sigmaY, o, start, sampler.Noise(op.In(), seed), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,4 +142,23 @@ func TestRunPastesKeptPixels(t *testing.T) {
 			t.Errorf("the sampler alone already kept the pixels (drift %g): the test cannot see the paste", drift)
 		}
 	}
+}
+
+// diagonalPrior returns a random Gaussian prior on d values with a
+// diagonal covariance: every pixel independent, so a sampler's result is
+// known pixel by pixel.
+func diagonalPrior(t *testing.T, r *rand.Rand, d int) *gaussian.Prior {
+	t.Helper()
+	mean := make([]float64, d)
+	cov := make([][]float64, d)
+	for i := range cov {
+		mean[i] = r.NormFloat64() * 0.3
+		cov[i] = make([]float64, d)
+		cov[i][i] = 0.1 + 0.2*r.Float64()
+	}
+	prior, err := gaussian.New(mean, cov)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return prior
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"conjure/operator"
 )
@@ -130,10 +131,37 @@ func Noise(n int, seed uint64) []float64 {
 	return z
 }
 
-// Run restores from p with the sampler o.Method: it initialises
-// x = μ_{τ₀}H†y + σ_{τ₀}z (ALGORITHM.md §I.1, every task) and runs the
-// sampler to τ_N. z has length p.Op.In(). It returns x_N on the backend.
-func Run(b Backend, p *Problem, o Options, z []float64, cb func(Step)) (Vec, error) {
+// Start is where Run begins, in the sense of CCDF (Chung, Sim & Ye, CVPR
+// 2022): the reverse process starts at τ₀ from a good estimate x̃ of the
+// image instead of from pure noise,
+//
+//	x_{τ₀} = μ_{τ₀}·x̃ + √(σ_{τ₀}² − μ_{τ₀}²·s²)·z,
+//
+// where s is the standard deviation of the white noise x̃ already carries
+// (Noise), so that x_{τ₀} has the noise level the network expects at τ₀. A
+// noisy photo to denoise started at the τ where σ_τ/μ_τ = s gets no fresh
+// noise at all. The zero Start is ALGORITHM.md §I.1's initialisation:
+// x̃ = H†y at the options' τ₀, with fresh noise σ_{τ₀}·z.
+type Start struct {
+	// Estimate is x̃, of length Op.In(); nil means H†y.
+	Estimate []float64
+	// Tau is the start time τ₀; 0 means the options' Tau0.
+	Tau float64
+	// Noise is the standard deviation of the white noise in the estimate,
+	// at most σ_τ/μ_τ at the start time; 0 for a clean estimate.
+	Noise float64
+}
+
+// Run restores from p with the sampler o.Method: it initialises x at the
+// start s and runs the sampler to τ_N. z has length p.Op.In(). It returns
+// x_N on the backend.
+func Run(b Backend, p *Problem, o Options, s Start, z []float64, cb func(Step)) (Vec, error) {
+	if s.Tau != 0 {
+		if !(s.Tau > 0 && s.Tau <= 1) {
+			return nil, fmt.Errorf("sampler: start time τ = %v, need 0 < τ ≤ 1", s.Tau)
+		}
+		o.Tau0 = s.Tau
+	}
 	grid, err := o.Validate()
 	if err != nil {
 		return nil, err
@@ -141,10 +169,26 @@ func Run(b Backend, p *Problem, o Options, z []float64, cb func(Step)) (Vec, err
 	if len(z) != p.Op.In() {
 		return nil, fmt.Errorf("sampler: noise has %d values, image has %d", len(z), p.Op.In())
 	}
-	sample, _ := Lookup(o.Method)
 	x := b.NewVec(p.Op.In())
+	est := p.PinvY
+	if s.Estimate != nil {
+		if len(s.Estimate) != p.Op.In() {
+			return nil, fmt.Errorf("sampler: start estimate has %d values, image has %d", len(s.Estimate), p.Op.In())
+		}
+		if i := slices.IndexFunc(s.Estimate, func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }); i >= 0 {
+			return nil, fmt.Errorf("sampler: start estimate value %d is %v", i, s.Estimate[i])
+		}
+		est = b.NewVec(p.Op.In())
+		b.Write(est, s.Estimate)
+	}
+	mu, sigma := Mu(grid[0]), Sigma(grid[0])
+	if !(s.Noise >= 0) || s.Noise*mu > sigma*(1+1e-9) {
+		return nil, fmt.Errorf("sampler: the start estimate's noise %v is not in [0, %v], the level at τ = %v", s.Noise, sigma/mu, grid[0])
+	}
+	fresh := math.Sqrt(math.Max(sigma*sigma-mu*mu*s.Noise*s.Noise, 0))
 	b.Write(x, z)
-	b.Combine(x, Term{Mu(grid[0]), p.PinvY}, Term{Sigma(grid[0]), x})
+	b.Combine(x, Term{mu, est}, Term{fresh, x})
+	sample, _ := Lookup(o.Method)
 	if err := sample(b, x, grid, p, o, cb); err != nil {
 		return nil, err
 	}
@@ -158,14 +202,14 @@ func report(cb func(Step), grid []float64, i int) {
 	}
 }
 
-// Solve prepares the problem (op, y, σ_y) on b, runs Run from the initial
-// noise z and reads x_N back to the CPU.
-func Solve(b Backend, op operator.Operator, y []float64, sigmaY float64, o Options, z []float64, cb func(Step)) ([]float64, error) {
+// Solve prepares the problem (op, y, σ_y) on b, runs Run from the start s
+// with the initial noise z and reads x_N back to the CPU.
+func Solve(b Backend, op operator.Operator, y []float64, sigmaY float64, o Options, s Start, z []float64, cb func(Step)) ([]float64, error) {
 	p, err := NewProblem(b, op, y, sigmaY)
 	if err != nil {
 		return nil, err
 	}
-	x, err := Run(b, p, o, z, cb)
+	x, err := Run(b, p, o, s, z, cb)
 	if err != nil {
 		return nil, err
 	}

@@ -24,6 +24,16 @@ func Mu(tau float64) float64 { return math.Exp(-IntBeta(tau) / 2) }
 // accurate near τ = 0 where the last steps of every sampler land.
 func Sigma(tau float64) float64 { return math.Sqrt(-math.Expm1(-IntBeta(tau))) }
 
+// TauAtRatio returns the τ at which σ_τ/μ_τ = r (r ≥ 0): where
+// x_τ/μ_τ = x₀ + r·ε, so a photo with white noise of standard deviation r
+// is x_τ/μ_τ for this τ. It solves b(τ) = log(1 + r²).
+func TauAtRatio(r float64) float64 {
+	b := math.Log1p(r * r)
+	a, c := 0.5*(BetaMax-BetaMin), BetaMin
+	// The root of a·τ² + c·τ − b, written so that small b loses no digits.
+	return 2 * b / (c + math.Sqrt(c*c+4*a*b))
+}
+
 // Grid returns the uniform descending grid τ₀ > τ₁ > … > τ_N = tauEnd of n
 // steps. It mirrors the reference code, which spaces reverse time s = 1 − τ
 // with linspace.

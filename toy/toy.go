@@ -120,7 +120,7 @@ func Solve(p *Problem) ([]float64, error) {
 
 // Run samples with the exact denoiser prior on the CPU backend and returns x_N.
 func Run(prior *gaussian.Prior, op operator.Operator, y []float64, sigmaY float64, o sampler.Options, z []float64) ([]float64, error) {
-	return sampler.Solve(cpu.New(prior), op, y, sigmaY, o, z, nil)
+	return sampler.Solve(cpu.New(prior), op, y, sigmaY, o, sampler.Start{}, z, nil)
 }
 
 // positiveDefinite checks that cov is a d×d symmetric positive definite matrix.

@@ -7,7 +7,7 @@ KEYS = ("resolution", "in_channels", "channels", "mult", "res_blocks",
         "attn_resolutions", "groups", "heads", "time_scale")
 # Keys a config may leave out, with the value their absence means; they are written
 # only when they differ from it, so older weight files keep their exact config text.
-OPTIONAL = {"mid_attn": True}
+OPTIONAL = {"mid_attn": True, "s2d": 1}
 
 
 class ConfigError(ValueError):
@@ -32,9 +32,16 @@ def _positive_int_list(cfg, key, allow_empty):
     return v
 
 
+def s2d(cfg):
+    """The space-to-depth factor of the stem (NETWORK.md: absent means 1, none): with 2,
+    the image is pixel-unshuffled to 4·in_channels at R/2 before conv_in and conv_out's
+    4·in_channels are pixel-shuffled back, so every level runs at a quarter of the pixels."""
+    return cfg.get("s2d", OPTIONAL["s2d"])
+
+
 def level_sizes(cfg):
-    """Spatial size at each U-Net level: R, R/2, …"""
-    return [cfg["resolution"] >> l for l in range(len(cfg["mult"]))]
+    """Spatial size at each U-Net level: R/s2d, R/(2·s2d), …"""
+    return [(cfg["resolution"] // s2d(cfg)) >> l for l in range(len(cfg["mult"]))]
 
 
 def validate(cfg):
@@ -49,6 +56,8 @@ def validate(cfg):
         raise ConfigError(f"config has unknown keys {unknown}; allowed: {list(KEYS) + list(OPTIONAL)}")
     if not isinstance(cfg.get("mid_attn", True), bool):
         raise ConfigError(f"config 'mid_attn' must be true or false, got {cfg['mid_attn']!r}")
+    if cfg.get("s2d", 1) not in (1, 2) or isinstance(cfg.get("s2d", 1), bool):
+        raise ConfigError(f"config 's2d' must be 1 or 2, got {cfg['s2d']!r}")
     for key in ("resolution", "in_channels", "channels", "res_blocks", "groups", "heads"):
         _positive_int(cfg, key)
     mult = _positive_int_list(cfg, "mult", allow_empty=False)
@@ -58,9 +67,9 @@ def validate(cfg):
         raise ConfigError(f"config 'time_scale' must be a positive number, got {ts!r}")
 
     res, ch = cfg["resolution"], cfg["channels"]
-    div = 2 ** (len(mult) - 1)
+    div = 2 ** (len(mult) - 1) * s2d(cfg)
     if res % div:
-        raise ConfigError(f"resolution {res} must be divisible by 2^(len(mult)-1) = {div}")
+        raise ConfigError(f"resolution {res} must be divisible by s2d·2^(len(mult)-1) = {div}")
     if ch % 2:
         raise ConfigError(f"channels {ch} must be even (the time embedding is half cos, half sin)")
     # conv_in's output (width `channels`) is normalised by the first ResBlock and

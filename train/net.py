@@ -131,8 +131,10 @@ class UNet(nn.Module):
         sizes = config_mod.level_sizes(cfg)
         attn_at = set(cfg["attn_resolutions"])
 
+        self.s2d = config_mod.s2d(cfg)
+        stem = cfg["in_channels"] * self.s2d * self.s2d
         self.time = TimeEmbedding(ch, cfg["time_scale"])
-        self.conv_in = nn.Conv2d(cfg["in_channels"], ch, 3, padding=1)
+        self.conv_in = nn.Conv2d(stem, ch, 3, padding=1)
 
         skips, cur, down = [ch], ch, []
         for l in range(levels):
@@ -164,10 +166,12 @@ class UNet(nn.Module):
         self.up = nn.ModuleList(up)
 
         self.norm_out = _norm(cur, groups)
-        self.conv_out = nn.Conv2d(cur, cfg["in_channels"], 3, padding=1)
+        self.conv_out = nn.Conv2d(cur, stem, 3, padding=1)
 
     def forward(self, x, tau):
         silu_temb = F.silu(self.time(tau))
+        if self.s2d > 1:
+            x = F.pixel_unshuffle(x, self.s2d)
         h = self.conv_in(x)
         stack = [h]
         for level in self.down:
@@ -190,7 +194,8 @@ class UNet(nn.Module):
                     h = level.attn[i](h)
             if level.up is not None:
                 h = level.up(F.interpolate(h, scale_factor=2.0, mode="nearest"))
-        return self.conv_out(F.silu(self.norm_out(h)))
+        out = self.conv_out(F.silu(self.norm_out(h)))
+        return F.pixel_shuffle(out, self.s2d) if self.s2d > 1 else out
 
 
 def param_count(model):

@@ -36,7 +36,17 @@ from .net import UNet, param_count
 TAU_MIN = 1e-3
 # Optimisation settings: a resumed run keeps its checkpoint's values unless given again.
 RUN_DEFAULTS = {"batch": 32, "lr": 2e-4, "warmup": 500, "weight_decay": 0.0, "ema": 0.999,
-                "grad_clip": 1.0, "seed": 0, "limit": None, "crops": False}
+                "grad_clip": 1.0, "seed": 0, "limit": None, "crops": False,
+                "tau_dist": "uniform", "weighting": "none"}
+# Where τ is drawn: "uniform" on (TAU_MIN, 1); "restore" puts RESTORE_LOW of the mass on
+# (TAU_MIN, 0.5), where restorations start (τ₀ ≤ 0.4 for most presets), and the rest on
+# [0.5, 1) so a τ₀ = 0.7 preset still meets trained noise levels.
+TAU_DISTS = ("uniform", "restore")
+RESTORE_LOW = 0.85
+# Loss weightings of the ε-MSE per example: "none", or Min-SNR-γ (Hang et al. 2023) for
+# ε-prediction, min(SNR, γ)/SNR with SNR = μ²/σ².
+WEIGHTINGS = ("none", "min-snr")
+MIN_SNR_GAMMA = 5.0
 
 
 def parse_args(argv):
@@ -60,6 +70,9 @@ def parse_args(argv):
     p.add_argument("--grad-clip", type=float, help=f"gradient-norm clip, default {d['grad_clip']}")
     p.add_argument("--seed", type=int, help=f"default {d['seed']}")
     p.add_argument("--limit", type=int, help="use only the first N training images (tests)")
+    p.add_argument("--tau-dist", choices=TAU_DISTS, help=f"where τ is drawn, default {d['tau_dist']}")
+    p.add_argument("--weighting", choices=WEIGHTINGS,
+                   help=f"per-example loss weight, default {d['weighting']} (min-snr: γ = {MIN_SNR_GAMMA})")
     p.add_argument("--crops", action="store_const", const=True,
                    help="train on random multi-scale crops of whole photos (the photo prior: "
                         "--data ../shared/data/photos) instead of centre squares")
@@ -180,11 +193,36 @@ class Run:
         torch._foreach_add_(ema_p, [p.detach() for p in self.model.parameters()], alpha=1 - d)
 
 
-def loss_fn(model, x0, batch_gen, noise_gen, device, autocast=None):
-    """VP ε-prediction loss at continuous τ ~ U(TAU_MIN, 1); the forward pass runs under
-    bfloat16 autocast when autocast is true (default: on CUDA only)."""
+def draw_tau(n, gen, dist="uniform"):
+    """n training times from the named distribution (TAU_DISTS), on the CPU."""
+    u = torch.rand(n, generator=gen)
+    if dist == "uniform":
+        return TAU_MIN + (1 - TAU_MIN) * u
+    if dist == "restore":
+        v = torch.rand(n, generator=gen)
+        low = TAU_MIN + (0.5 - TAU_MIN) * v
+        high = 0.5 + 0.5 * v
+        return torch.where(u < RESTORE_LOW, low, high)
+    raise ValueError(f"unknown τ distribution {dist!r} (want one of {TAU_DISTS})")
+
+
+def loss_weight(tau, weighting="none"):
+    """Per-example weight of the ε-MSE at τ (WEIGHTINGS)."""
+    if weighting == "none":
+        return torch.ones_like(tau)
+    if weighting == "min-snr":
+        mu, sigma = schedule.mu_sigma(tau)
+        snr = (mu / sigma) ** 2
+        return torch.clamp(snr, max=MIN_SNR_GAMMA) / snr
+    raise ValueError(f"unknown weighting {weighting!r} (want one of {WEIGHTINGS})")
+
+
+def loss_fn(model, x0, batch_gen, noise_gen, device, autocast=None, tau_dist="uniform",
+            weighting="none"):
+    """Weighted VP ε-prediction loss at τ drawn from tau_dist (default U(TAU_MIN, 1)); the
+    forward pass runs under bfloat16 autocast when autocast is true (default: on CUDA only)."""
     n = x0.shape[0]
-    tau = (TAU_MIN + (1 - TAU_MIN) * torch.rand(n, generator=batch_gen)).to(device)
+    tau = draw_tau(n, batch_gen, tau_dist).to(device)
     eps = torch.randn(x0.shape, generator=noise_gen, device=device)
     mu, sigma = schedule.mu_sigma(tau)
     xt = mu[:, None, None, None] * x0 + sigma[:, None, None, None] * eps
@@ -194,7 +232,8 @@ def loss_fn(model, x0, batch_gen, noise_gen, device, autocast=None):
         autocast = device.type == "cuda"
     with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=autocast):
         pred = model(xt, tau)
-    return F.mse_loss(pred.float(), eps)
+    per = ((pred.float() - eps) ** 2).mean(dim=(1, 2, 3))
+    return (loss_weight(tau, weighting) * per).mean()
 
 
 class Logger:
@@ -255,7 +294,8 @@ def main(argv=None):
             g["lr"] = lr
         x0 = sampler.batch(args.batch, run.batch_gen)
         loss = loss_fn(step_model, x0, run.batch_gen, run.noise_gen, device,
-                       autocast=args.bf16 or device.type == "cuda")
+                       autocast=args.bf16 or device.type == "cuda", tau_dist=args.tau_dist,
+                       weighting=args.weighting)
         run.opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(run.model.parameters(), args.grad_clip)

@@ -408,7 +408,7 @@ func benchRestores(r *benchReport, backend string, b sampler.Backend, job *bench
 		for i := range f.repeat + 1 {
 			start := time.Now()
 			err := guard(func() error {
-				_, err := restore.Run(b, op, y, 0, o, 0, nil)
+				_, err := restore.RunTask(b, restore.SR4, op, y, 0, o, 0, nil)
 				return err
 			})
 			if err != nil {

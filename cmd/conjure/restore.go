@@ -355,7 +355,7 @@ func restoreFramed(f *restoreFlags, task restore.Task, o sampler.Options, m *mod
 	start := time.Now()
 	var x []float64
 	err = guard(func() (err error) {
-		x, err = restore.Run(b, op, y, sigmaY, o, f.seed, func(s sampler.Step) {
+		x, err = restore.RunTask(b, task, op, y, sigmaY, o, f.seed, func(s sampler.Step) {
 			fmt.Fprintf(stderr, "step %d/%d\n", s.I, s.N)
 		})
 		return err

@@ -116,7 +116,7 @@ func TestFramedMatchesCLIPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, err := restore.Run(cpuEngine(t, models.Face64).framed, op, restore.Measurement(op, obs), 0, restore.Options(restore.PriorFace, restore.SR4, sampler.CPiGDM, steps, 0), seed, nil)
+	x, err := restore.RunTask(cpuEngine(t, models.Face64).framed, restore.SR4, op, restore.Measurement(op, obs), 0, restore.Options(restore.PriorFace, restore.SR4, sampler.CPiGDM, steps, 0), seed, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

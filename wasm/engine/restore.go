@@ -138,10 +138,10 @@ func (e *Engine) restoreFramed(j job, r Request, progress func(done, total int))
 	var x []float64
 	backend := e.backend
 	if e.dev == nil {
-		x, err = restore.Run(e.framed, op, y, j.sigmaY, j.o, r.Seed, count.step)
+		x, err = restore.RunTask(e.framed, j.task, op, y, j.sigmaY, j.o, r.Seed, count.step)
 	} else {
 		x, err = e.onGPU(op, count, func(b sampler.Backend, cb func(sampler.Step)) ([]float64, error) {
-			return restore.Run(b, op, y, j.sigmaY, j.o, r.Seed, cb)
+			return restore.RunTask(b, j.task, op, y, j.sigmaY, j.o, r.Seed, cb)
 		})
 	}
 	if err != nil {
