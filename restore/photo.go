@@ -20,9 +20,27 @@ const (
 	MaxSide        = 2048 // output side of sr4, sr2, sr4box, deblur, denoise
 	MaxPasteSide   = 4096 // input side of inpaint and gray
 	DefaultWork    = 256  // working side of inpaint's window and of gray's colours
-	DenoiseSigma   = 0.05 // denoise's default measurement noise, in [−1, 1] units
+	DenoiseSigma   = 0.05 // denoise's default measurement noise, in [−1, 1] units (DefaultSigmaY)
 	InpaintContext = 32   // least context kept around the holes, in pixels
 )
+
+// DefaultSigmaY returns the measurement noise a task assumes when a person
+// does not say: DenoiseSigma for denoising, 0 (an exact measurement)
+// otherwise.
+func DefaultSigmaY(t Task) float64 {
+	if t == Denoise {
+		return DenoiseSigma
+	}
+	return 0
+}
+
+// CheckSigmaY checks a measurement noise a person gave.
+func CheckSigmaY(s float64) error {
+	if !(s >= 0) || math.IsInf(s, 0) {
+		return fmt.Errorf("measurement noise σ_y = %v: use a finite value ≥ 0 in [−1, 1] units (0: an exact measurement; 0.05 is heavy noise)", s)
+	}
+	return nil
+}
 
 // Factor returns the upscaling factor of task t: 4 for sr4 and sr4box, 2 for
 // sr2, 1 otherwise.

@@ -141,6 +141,12 @@ func request(o js.Value, pixels bool) (engine.Request, error) {
 		return r, fmt.Errorf("seed %v: use a whole number from 0 to 2^53", seed)
 	}
 	r.Seed = uint64(seed)
+	if s := o.Get("sigmaY"); s.Type() == js.TypeNumber {
+		v := s.Float()
+		r.SigmaY = &v
+	} else if !s.IsUndefined() && !s.IsNull() {
+		return r, fmt.Errorf("sigmaY %v: give a number (0: an exact measurement) or leave it out", s)
+	}
 	if !pixels {
 		return r, nil
 	}

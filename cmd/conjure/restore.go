@@ -105,11 +105,11 @@ func parseRestore(args []string, stderr io.Writer) (*restoreFlags, error) {
 	return f, nil
 }
 
-// noise returns the measurement noise of the run: --sigma-y, or for
-// denoise without it, restore.DenoiseSigma.
+// noise returns the measurement noise of the run: --sigma-y (0: exact), or
+// without it the task's default (restore.DefaultSigmaY).
 func (f *restoreFlags) noise(t restore.Task) float64 {
-	if t == restore.Denoise && !f.set["sigma-y"] {
-		return restore.DenoiseSigma
+	if !f.set["sigma-y"] {
+		return restore.DefaultSigmaY(t)
 	}
 	return f.sigmaY
 }

@@ -4,7 +4,7 @@
 // network runs off the page's thread and the page never freezes.
 //
 // Messages in:  {id, op: 'load', wasmExec, wasm, weights: ArrayBuffer, preferGPU}
-//               {id, op: 'restore', request: {task, pixels, width, height, mask?, steps, method, seed}}
+//               {id, op: 'restore', request: {task, pixels, width, height, mask?, steps, method, seed, sigmaY?}}
 //               {id, op: 'plan', request: {task, width, height, steps, method, seed}}
 // Messages out: {id, progress: [done, total]} during a restore (tile-steps), then
 //               {id, ok: true, value, info} or {id, ok: false, error, info}

@@ -110,15 +110,20 @@ export class Conjure {
    * output needs about 820 MB (408 MB the network, 8 × 50 MB the sampler).
    * @param {{task: 'sr4'|'sr2'|'inpaint'|'deblur'|'gray'|'denoise',
    *   input: ImageData, mask?: ImageData, steps?: number,
-   *   method?: 'cpigdm'|'pigdm', seed?: number,
+   *   method?: 'cpigdm'|'pigdm', seed?: number, sigmaY?: number,
    *   onProgress?: (done: number, total: number) => void}} o
    *   mask: inpainting only, the size of input, white = keep, black = fill.
+   *   sigmaY: the measurement's noise in [−1, 1] units, as `conjure restore
+   *   --sigma-y` (0: exact; left out: the task's default, 0.05 for denoise).
    * @returns {Promise<{image: ImageData, ms: number, backend: 'webgpu'|'cpu'}>}
    */
-  async restore({ task, input, mask, steps = 5, method = 'cpigdm', seed = 0, onProgress } = {}) {
+  async restore({ task, input, mask, steps = 5, method = 'cpigdm', seed = 0, sigmaY, onProgress } = {}) {
     checkOptions(task, steps, method);
     if (!Number.isSafeInteger(seed) || seed < 0) {
       throw new Error(`seed ${seed}: use a whole number ≥ 0`);
+    }
+    if (sigmaY !== undefined && !(typeof sigmaY === 'number' && Number.isFinite(sigmaY) && sigmaY >= 0)) {
+      throw new Error(`sigmaY ${sigmaY}: use a finite number ≥ 0 in [−1, 1] units (0: an exact measurement), or leave it out`);
     }
     checkImage(input, 'input');
     if (task === 'inpaint') {
@@ -129,7 +134,7 @@ export class Conjure {
     }
     // Copies, so the caller's ImageData stay usable after the transfer.
     const request = {
-      task, steps, method, seed,
+      task, steps, method, seed, sigmaY,
       width: input.width,
       height: input.height,
       pixels: new Uint8ClampedArray(input.data),

@@ -69,6 +69,27 @@ class TestForward(unittest.TestCase):
         x = torch.randn(2, 3, 16, 16)
         self.assertEqual(model(x, torch.tensor([0.1, 0.9])).shape, x.shape)
 
+    def test_space_to_depth_stem(self):
+        # s2d = 2: conv_in sees the 2×2 pixel-unshuffled image (12 channels at R/2), every
+        # level runs at half the side, and conv_out's 12 channels are shuffled back.
+        cfg = dict(TINY, attn_resolutions=[], mid_attn=False, s2d=2)
+        model = UNet(cfg)
+        self.assertEqual(tuple(model.conv_in.weight.shape[:2]), (cfg["channels"], 12))
+        self.assertEqual(tuple(model.conv_out.weight.shape[:2]), (12, cfg["channels"]))
+        x = torch.randn(2, 3, 16, 16)
+        tau = torch.tensor([0.1, 0.9])
+        out = model(x, tau)
+        self.assertEqual(out.shape, x.shape)
+        # The stem is the identity-free rearrangement: running the same layers on the
+        # unshuffled image by hand and shuffling the result back gives the same output.
+        plain = UNet(dict(cfg, s2d=1, resolution=8, in_channels=12))
+        plain.load_state_dict(model.state_dict())
+        by_hand = torch.nn.functional.pixel_shuffle(
+            plain(torch.nn.functional.pixel_unshuffle(x, 2), tau), 2)
+        self.assertTrue(torch.allclose(out, by_hand, atol=1e-6))
+        with self.assertRaises(Exception):
+            UNet(dict(cfg, s2d=3))
+
     def test_batch_items_are_independent(self):
         model = UNet(TINY).double()
         x, tau = torch.randn(3, 3, 16, 16, dtype=torch.float64), torch.tensor([0.1, 0.5, 0.9])

@@ -3,6 +3,7 @@
 import contextlib
 import io
 import json
+import math
 import os
 import tempfile
 import unittest
@@ -94,3 +95,49 @@ class TestTrain(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestNoiseLevels(unittest.TestCase):
+    """The τ distributions and loss weightings of issue 22's arms."""
+
+    def test_restore_distribution_puts_its_mass_where_restorations_start(self):
+        g = torch.Generator().manual_seed(int.from_bytes(os.urandom(4), "little"))
+        tau = train.draw_tau(200_000, g, "restore")
+        self.assertGreaterEqual(float(tau.min()), train.TAU_MIN)
+        self.assertLessEqual(float(tau.max()), 1.0)
+        high = float((tau >= 0.5).float().mean())
+        self.assertAlmostEqual(high, 1 - train.RESTORE_LOW, delta=0.01)
+        # Uniform within each part: the mean of the low part is its midpoint.
+        low = tau[tau < 0.5]
+        self.assertAlmostEqual(float(low.mean()), (train.TAU_MIN + 0.5) / 2, delta=0.005)
+        u = train.draw_tau(200_000, g, "uniform")
+        self.assertAlmostEqual(float(u.mean()), (train.TAU_MIN + 1) / 2, delta=0.005)
+        with self.assertRaises(ValueError):
+            train.draw_tau(4, g, "lognormal")
+
+    def test_min_snr_weight_matches_its_definition(self):
+        tau = torch.rand(64, dtype=torch.float64) * 0.999 + 0.001
+        w = train.loss_weight(tau, "min-snr")
+        for t, wt in zip(tau.tolist(), w.tolist()):
+            b = 0.1 * t + 9.95 * t * t
+            snr = math.exp(-b) / -math.expm1(-b)  # μ²/σ²
+            self.assertAlmostEqual(wt, min(snr, train.MIN_SNR_GAMMA) / snr, places=9)
+        self.assertTrue(torch.equal(train.loss_weight(tau, "none"), torch.ones_like(tau)))
+
+    def test_weighted_loss_is_the_weighted_mean_of_per_example_errors(self):
+        torch.manual_seed(0)
+        model = torch.nn.Conv2d(3, 3, 3, padding=1)
+        net = lambda x, tau: model(x)  # noqa: E731 (a stand-in ε-network)
+        x0 = torch.rand(5, 3, 8, 8) * 2 - 1
+        for weighting in ("none", "min-snr"):
+            g1, g2 = torch.Generator().manual_seed(7), torch.Generator().manual_seed(8)
+            loss = train.loss_fn(net, x0, g1, g2, torch.device("cpu"), weighting=weighting)
+            g1, g2 = torch.Generator().manual_seed(7), torch.Generator().manual_seed(8)
+            tau = train.draw_tau(5, g1, "uniform")
+            eps = torch.randn(x0.shape, generator=g2)
+            mu = torch.exp(-0.5 * (0.1 * tau + 9.95 * tau * tau))
+            sigma = torch.sqrt(1 - mu * mu)
+            pred = model(mu[:, None, None, None] * x0 + sigma[:, None, None, None] * eps)
+            per = ((pred - eps) ** 2).mean(dim=(1, 2, 3))
+            want = (train.loss_weight(tau, weighting) * per).mean()
+            self.assertAlmostEqual(float(loss), float(want), places=5)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"image"
 	"image/color"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -223,6 +224,31 @@ func TestPhotoMatchesRunPhoto(t *testing.T) {
 	}
 }
 
+// TestPhotoSigmaY checks that a request's σ_y reaches the sampler: a
+// denoise with an explicit σ_y equals the command line's path at that σ_y,
+// and differs from the task's default.
+func TestPhotoSigmaY(t *testing.T) {
+	e := cpuEngine(t, models.Photo)
+	src := gradient(24, 20)
+	const steps, seed = 1, 3
+	sigma := 0.02
+	got, err := e.Restore(Request{Task: "denoise", Pixels: src.Pix, Width: 24, Height: 20, Steps: steps, Method: "cpigdm", Seed: seed, SigmaY: &sigma}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := reference(t, restore.Photo{Task: restore.Denoise, Input: imaging.Planar(src), H: 20, W: 24, SigmaY: sigma, Work: restore.DefaultWork}, steps, seed)
+	if !bytes.Equal(got.Pixels, want.Pix) {
+		t.Error("denoise at σ_y = 0.02 differs from restore.RunPhoto at that σ_y")
+	}
+	def, err := e.Restore(Request{Task: "denoise", Pixels: src.Pix, Width: 24, Height: 20, Steps: steps, Method: "cpigdm", Seed: seed}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(def.Pixels, got.Pixels) {
+		t.Error("σ_y = 0.02 gave the default σ_y's result: the request's σ_y was ignored")
+	}
+}
+
 // TestPhotoInpaintKeepsUnmasked inpaints a stroke across a 300×40 photo,
 // wider than the working size, so the window is restored downscaled; every
 // pixel outside the stroke must come back as it was, and the result must
@@ -316,6 +342,8 @@ func TestRestoreErrors(t *testing.T) {
 		{"bytes", func(r *Request) { r.Pixels = px[:10] }, "want 1024"},
 		{"no mask", func(r *Request) { r.Task = "inpaint" }, "needs a mask"},
 		{"mask bytes", func(r *Request) { r.Task, r.Mask = "inpaint", px[:8] }, "mask has 8 bytes"},
+		{"sigmaY<0", func(r *Request) { s := -0.1; r.SigmaY = &s }, "use a finite value ≥ 0"},
+		{"sigmaY NaN", func(r *Request) { s := math.NaN(); r.SigmaY = &s }, "use a finite value ≥ 0"},
 	}
 	for _, c := range []struct {
 		model string

@@ -25,6 +25,9 @@ type Request struct {
 	Steps         int    // sampler steps, 1…MaxSteps
 	Method        string // cpigdm or pigdm
 	Seed          uint64 // seed of the initial noise, as `conjure restore --seed`
+	// SigmaY is the measurement noise, as `conjure restore --sigma-y`;
+	// nil means the task's default (restore.DefaultSigmaY).
+	SigmaY *float64
 }
 
 // Result is a restored image.
@@ -41,7 +44,7 @@ type Result struct {
 type job struct {
 	task   restore.Task
 	o      sampler.Options
-	sigmaY float64 // the measurement's noise: restore.DenoiseSigma for denoise, as the CLI's default
+	sigmaY float64 // the measurement's noise: Request.SigmaY or the task's default, as the CLI's
 }
 
 // Restore runs r on the engine's backend, calling progress(done, total)
@@ -90,9 +93,12 @@ func (e *Engine) check(r Request) (job, error) {
 	} else if err := checkFramedSize(r.Width, r.Height, "input"); err != nil {
 		return job{}, err
 	}
-	var sigmaY float64
-	if task == restore.Denoise {
-		sigmaY = restore.DenoiseSigma
+	sigmaY := restore.DefaultSigmaY(task)
+	if r.SigmaY != nil {
+		if err := restore.CheckSigmaY(*r.SigmaY); err != nil {
+			return job{}, err
+		}
+		sigmaY = *r.SigmaY
 	}
 	o := restore.Options(e.prior, task, m, r.Steps, sigmaY)
 	if _, err := o.Validate(); err != nil {
