@@ -51,6 +51,10 @@ type Config struct {
 	Res     int
 	Photo   bool
 	Work    int // whole photos: inpainting's and colourisation's working side (0: the default)
+	// PlainStart starts every task from H†y with fresh noise at τ₀
+	// (sampler.Start's zero value) instead of its own estimate
+	// (restore.StartFor): what the starts bring, measured.
+	PlainStart bool
 	Tasks   []Task
 	Methods []string
 	Steps   []int
@@ -391,7 +395,13 @@ func (c Config) restoreImage(b sampler.Backend, t Task, k Key, img Image, i uint
 		x, err = baseline(k.Method, t, op, y, y, s, s, c.Res, c.Res)
 	} else {
 		o := c.Options(t, sampler.Method(k.Method), k.Steps)
-		x, err = restore.RunTask(b, t.Base, op, y, t.SigmaY, o, c.Seed+i, nil)
+		var start sampler.Start
+		if !c.PlainStart {
+			start, err = restore.StartFor(t.Base, op, y, t.SigmaY)
+		}
+		if err == nil {
+			x, err = restore.Run(b, op, y, t.SigmaY, o, start, c.Seed+i, nil)
+		}
 		// Backends that keep device copies of operators (the GPU's)
 		// release this image's: every image gets an operator of its own.
 		if f, ok := b.(forgetter); ok {
@@ -490,7 +500,11 @@ func (c Config) restorePhoto(t Task, k Key, img Image, i uint64) (result, error)
 			return result{}, err
 		}
 		o := c.Options(t, sampler.Method(k.Method), k.Steps)
-		x, err = restore.Run(b, p.Op, p.Y, p.SigmaY, o, p.Start, c.Seed+i, nil)
+		start := p.Start
+		if c.PlainStart {
+			start = sampler.Start{}
+		}
+		x, err = restore.Run(b, p.Op, p.Y, p.SigmaY, o, start, c.Seed+i, nil)
 		x, err = divergedAsNaN(x, p.Op.In(), err)
 	}
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"conjure/cpu"
+	"conjure/imaging"
 	"conjure/model"
 	"conjure/restore"
 	"conjure/sampler"
@@ -247,5 +248,66 @@ func TestRunJobsError(t *testing.T) {
 		Backend: func() sampler.Backend { return cpu.New(m.NewRunner()) }}
 	if _, err := Run(c, 0); err == nil || !strings.Contains(err.Error(), "sr4 cpigdm 2 steps, image") {
 		t.Fatalf("error %v, want one naming the row and image", err)
+	}
+}
+
+// The baselines of an inpainting task and the hole PSNR column: every
+// method keeps the kept pixels (the 8-bit observation's), and the hole
+// PSNR is the PSNR over the hole pixels alone, computed here from its
+// definition. PlainStart changes the samplers' output (the starts matter)
+// but not the baselines'.
+func TestInpaintBaselinesAndHoles(t *testing.T) {
+	m, imgs := tinySetup(t, 9, 2)
+	task, err := LookupTask("inpaint-free")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Config{Images: imgs, Res: 16, Tasks: []Task{task}, Methods: []string{"cpigdm", Pinv, Fill, Lanczos, Wiener}, Steps: []int{1},
+		Options: func(t Task, meth sampler.Method, n int) sampler.Options {
+			return restore.Options(restore.PriorFace, t.Base, meth, n, t.SigmaY)
+		},
+		Backend: func() sampler.Backend { return cpu.New(m.NewRunner()) }}
+	rows, err := Run(c, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 3 { // cpigdm, pinv, fill: lanczos and wiener do not apply
+		t.Fatalf("%d rows, want 3", len(rows))
+	}
+	for _, row := range rows {
+		for i, img := range imgs {
+			_, keep, _ := task.Operator(16, i, c.Seed)
+			observed := slices.Clone(img.X)
+			imaging.Quantize(observed)
+			var se float64
+			n := 0
+			for p, k := range keep {
+				for ch := range restore.Channels {
+					x := row.Outputs[i].X[ch*256+p]
+					if k && math.Abs(x-observed[ch*256+p]) > 1e-12 {
+						t.Fatalf("%v image %d: kept pixel %d changed: %v, observed %v", row.Key, i, p, x, observed[ch*256+p])
+					}
+					if !k {
+						d := (math.Max(-1, math.Min(1, x)) - img.X[ch*256+p]) / 2
+						se += d * d
+						n++
+					}
+				}
+			}
+			if want := 10 * math.Log10(float64(n)/se); math.Abs(row.HolePSNR[i]-want) > 1e-9 {
+				t.Errorf("%v image %d: hole PSNR %v, want %v", row.Key, i, row.HolePSNR[i], want)
+			}
+		}
+	}
+	c.PlainStart = true
+	plain, err := Run(c, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r := range rows {
+		same := slices.Equal(rows[r].Outputs[0].X, plain[r].Outputs[0].X)
+		if sampler := rows[r].Method == "cpigdm"; same == sampler {
+			t.Errorf("%v: PlainStart changed the output: %v, want %v", rows[r].Key, !same, sampler)
+		}
 	}
 }

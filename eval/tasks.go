@@ -29,6 +29,8 @@ var Tasks = []Task{
 	{Name: "inpaint-thin", Base: restore.Inpaint, mask: func(h, w, i int, seed uint64) []bool { return StrokeMask(h, w, i, seed, ThinStroke, 6) }},
 	{Name: "inpaint-thick", Base: restore.Inpaint, mask: func(h, w, i int, seed uint64) []bool { return StrokeMask(h, w, i, seed, ThickStroke, 4) }},
 	{Name: "deblur", Base: restore.Deblur},
+	{Name: "deblur-s0.01", Base: restore.Deblur, SigmaY: 0.01},
+	{Name: "deblur-s0.02", Base: restore.Deblur, SigmaY: 0.02},
 	{Name: "gray", Base: restore.Gray},
 	{Name: "sr4-noisy", Base: restore.SR4, SigmaY: 0.05},
 	{Name: "sr2", Base: restore.SR2},

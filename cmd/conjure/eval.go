@@ -28,6 +28,7 @@ type evalFlags struct {
 	data, tasks, steps, backend, model *string
 	limit, skip, jobs, maxSide, work   *int
 	seed                               *uint64
+	plainStart                         *bool
 }
 
 func addEvalFlags(fs *flag.FlagSet) *evalFlags {
@@ -43,13 +44,15 @@ func addEvalFlags(fs *flag.FlagSet) *evalFlags {
 		jobs:    fs.Int("jobs", 0, "restorations at once on the CPU backend (0: one per core; the GPU backend runs one)"),
 		maxSide: fs.Int("max-side", 0, "whole photos: centre-crop (never resize) larger sides to this many pixels (0: whole)"),
 		work:    fs.Int("work", restore.DefaultWork, "whole photos: working side of inpainting's window and colourisation"),
+		plainStart: fs.Bool("plain-start", false, "start every task from H†y with fresh noise at τ₀ (ALGORITHM.md §I.1), "+
+			"not from its own estimate (restore.StartFor): to measure what the starts bring"),
 	}
 }
 
 // config loads the model and images and opens the backend; it returns the
 // model too, and a function to call when done with the backend.
 func (f *evalFlags) config(stderr io.Writer) (eval.Config, *model.Model, func(), error) {
-	cfg := eval.Config{Seed: *f.seed}
+	cfg := eval.Config{Seed: *f.seed, PlainStart: *f.plainStart}
 	if *f.data == "" {
 		return cfg, nil, nil, errors.New("--data is required")
 	}
