@@ -158,6 +158,9 @@ const (
 type Output struct {
 	X, Obs, Truth []float64 // output, observation and ground truth, Channels×H×W
 	H, W          int
+	// Hole marks an inpainting's hole pixels (H·W), nil otherwise: a
+	// whole-photo montage centres its crop on them.
+	Hole []bool
 }
 
 // Summaries returns PSNR, SSIM and consistency summaries.
@@ -412,7 +415,8 @@ func (c Config) restoreImage(b sampler.Backend, t Task, k Key, img Image, i uint
 	if err != nil {
 		return result{}, err
 	}
-	return result{Output{X: x, Obs: Observation(t, op, y, c.Res), Truth: img.X, H: c.Res, W: c.Res}, consistency(op, y, x), holes(keep)}, nil
+	hole := holes(keep)
+	return result{Output{X: x, Obs: Observation(t, op, y, c.Res), Truth: img.X, H: c.Res, W: c.Res, Hole: hole}, consistency(op, y, x), hole}, nil
 }
 
 // divergedAsNaN turns a diverged restoration into an image of NaN, so its
@@ -514,7 +518,8 @@ func (c Config) restorePhoto(t Task, k Key, img Image, i uint64) (result, error)
 	if f := restore.Factor(t.Base); f > 1 {
 		obs = nearest(ph.Input, ph.H, ph.W, f)
 	}
-	return result{Output{X: p.Finish(x), Obs: obs, Truth: truth, H: p.OutH, W: p.OutW}, consistency(p.Op, p.Y, x), holes(keep)}, nil
+	hole := holes(keep)
+	return result{Output{X: p.Finish(x), Obs: obs, Truth: truth, H: p.OutH, W: p.OutW, Hole: hole}, consistency(p.Op, p.Y, x), hole}, nil
 }
 
 // consistency returns ‖y − Hx‖/‖y‖.

@@ -134,8 +134,9 @@ const montageCrop = 128
 
 // Montage lays out, for each kept image (a row), the observation, every
 // row's output and the ground truth (columns). Framed images are shown
-// whole, scaled by zoom; whole photos as the same centred crop of at most
-// montageCrop² pixels of each, at 1:1.
+// whole, scaled by zoom; whole photos as the same crop of at most
+// montageCrop² pixels of each, at 1:1, centred on the photo or, for
+// inpainting, on the holes.
 func Montage(t Task, c Config, rows []*Row, zoom int) (*image.NRGBA, error) {
 	var mine []*Row
 	for _, r := range rows {
@@ -175,13 +176,29 @@ func Montage(t Task, c Config, rows []*Row, zoom int) (*image.NRGBA, error) {
 			var src image.Image = zoomed(img, zoom)
 			from := image.Point{}
 			if c.Photo {
-				s := min(montageCrop, first.H, first.W)
-				from = image.Pt((first.W-s)/2, (first.H-s)/2)
+				from = cropCorner(first, min(montageCrop, first.H, first.W))
 			}
 			draw.Draw(m, image.Rect(j*cell, i*cell, (j+1)*cell, (i+1)*cell), src, from, draw.Src)
 		}
 	}
 	return m, nil
+}
+
+// cropCorner returns the top-left corner of the side×side crop of o a
+// montage shows: centred on the centroid of o's holes, or on the image
+// without any, and kept inside it.
+func cropCorner(o Output, side int) image.Point {
+	cy, cx := o.H/2, o.W/2
+	var sy, sx, n int
+	for p, h := range o.Hole {
+		if h {
+			sy, sx, n = sy+p/o.W, sx+p%o.W, n+1
+		}
+	}
+	if n > 0 {
+		cy, cx = sy/n, sx/n
+	}
+	return image.Pt(max(0, min(o.W-side, cx-side/2)), max(0, min(o.H-side, cy-side/2)))
 }
 
 // zoomed returns img enlarged by an integer factor with crisp pixels.

@@ -92,14 +92,18 @@ func TestSolveMatchesCPU(t *testing.T) {
 		name   string
 		op     operator.Operator
 		sigmaY float64
+		// estimate, when set, starts the run from a random estimate at
+		// τ = 0.2 that carries noise of 0.1 (sampler.Start).
+		estimate bool
 	}{
-		{sampler.CPiGDM, "box/f=2,sigma=0", box, 0},
-		{sampler.CPiGDM, "inpaint/sigma=0", inpaint, 0},
-		{sampler.CPiGDM, "box/f=2,sigma=0.05", box, 0.05},
-		{sampler.CPiGDM, "bicubic/f=2,sigma=0", bicubic, 0},
+		{sampler.CPiGDM, "box/f=2,sigma=0", box, 0, false},
+		{sampler.CPiGDM, "inpaint/sigma=0", inpaint, 0, false},
+		{sampler.CPiGDM, "box/f=2,sigma=0.05", box, 0.05, false},
+		{sampler.CPiGDM, "bicubic/f=2,sigma=0", bicubic, 0, false},
 		// ΠGDM with noise exercises the separable noisy inverse, DPS Dot.
-		{sampler.PiGDM, "bicubic/f=2,sigma=0.05", bicubic, 0.05},
-		{sampler.DPS, "inpaint/sigma=0.05", inpaint, 0.05},
+		{sampler.PiGDM, "bicubic/f=2,sigma=0.05", bicubic, 0.05, false},
+		{sampler.DPS, "inpaint/sigma=0.05", inpaint, 0.05, false},
+		{sampler.CPiGDM, "inpaint/sigma=0,estimate", inpaint, 0, true},
 	} {
 		t.Run(fmt.Sprintf("%s/%s", tc.method, tc.name), func(t *testing.T) {
 			prior := randomPrior(t, r, c*h*w)
@@ -111,13 +115,17 @@ func TestSolveMatchesCPU(t *testing.T) {
 			}
 			z := sampler.Noise(c*h*w, 3)
 			o := sampler.DefaultOptions(tc.method)
+			var start sampler.Start
+			if tc.estimate {
+				start = sampler.Start{Estimate: randomVec(r, c*h*w), Tau: 0.2, Noise: 0.1}
+			}
 
-			want, err := sampler.Solve(cpu.New(prior), tc.op, y, tc.sigmaY, o, sampler.Start{}, z, nil)
+			want, err := sampler.Solve(cpu.New(prior), tc.op, y, tc.sigmaY, o, start, z, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			g := testBackend(t, newHostNetwork(prior))
-			got, err := sampler.Solve(g, tc.op, y, tc.sigmaY, o, sampler.Start{}, z, nil)
+			got, err := sampler.Solve(g, tc.op, y, tc.sigmaY, o, start, z, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
