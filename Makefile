@@ -7,7 +7,7 @@ BIN     := bin
 # Debian packages the test layers need; installed only when missing.
 DEB_PKGS := python3-torch python3-numpy python3-pil mesa-vulkan-drivers libvulkan1 gcc libc6-dev
 
-.PHONY: eval sweep sweep-detail eval-photo sweep-photo all build test test-go test-fuzz test-train test-worker test-browser bench-browser browser-deps deps site serve clean
+.PHONY: eval sweep sweep-detail eval-photo sweep-photo sweep-photo-starts all build test test-go test-fuzz test-train test-worker test-browser bench-browser browser-deps deps site serve clean
 
 all: build
 
@@ -146,8 +146,9 @@ clean:
 # on. `make sweep-photo` tunes the 5-step presets on photos 101–102 (1:1
 # centre crops of at most 128×128, so a sweep fits in about half an hour of
 # the two cores) and files them under "photo" in restore/presets.json;
-# `make eval-photo` measures photos 1–N: every whole-photo task on 192×192
-# crops, then 4× SR of whole photos against bicubic (the model card's bar).
+# `make eval-photo` measures photos 1–N: every task against its classical
+# baselines on whole photos, every whole-photo task on 192×192 crops, then
+# 4× SR of whole photos against bicubic (the model card's bar).
 PHOTOS       ?= ../shared/data/photos
 PHOTO_VAL    := $(PHOTOS)/photos-val-000.tar
 PHOTO_TASKS  := sr4,sr2,inpaint-free,deblur,denoise,gray
@@ -160,7 +161,25 @@ sweep-photo: build
 		--out out/sweep-photo-ddnm --region photo-sweep-ddnm
 	$(PHOTO_SWEEP) --tasks sr4,sr2,deblur --methods cpigdm,pigdm --steps 5 --w 250 --tau0 0.01,0.02,0.05 \
 		--out out/sweep-photo-edge --region photo-sweep-edge
+	$(MAKE) sweep-photo-starts
+# The presets of the tasks whose start changed (inpainting from the fill,
+# denoising from y, deblurring from the Wiener solution), on photos 101–104
+# at 192×192: the thick strokes stand for every inpainting mask, the
+# σ_y = 0.02 deblur for every noisy deblur.
+PHOTO_START_SWEEP := $(BIN)/conjure sweep --model photo --data $(PHOTO_VAL) --skip 100 --limit 4 --max-side 192 --methods cpigdm --steps 5 \
+	--lambda 0 --presets restore/presets.json --splice $(EVAL_DOC)
+sweep-photo-starts: build
+	$(PHOTO_START_SWEEP) --tasks inpaint-thick --w 1,5,15 --tau0 0.05,0.1,0.2,0.4 --out out/sweep-photo-inpaint --region photo-sweep-inpaint
+	$(PHOTO_START_SWEEP) --tasks denoise --w 0,1,5,15 --tau0 0.05 --out out/sweep-photo-denoise --region photo-sweep-denoise
+	$(PHOTO_START_SWEEP) --tasks deblur --w 1,15,60,250 --tau0 0.02,0.05,0.1,0.2 --out out/sweep-photo-deblur --region photo-sweep-deblur
+	$(PHOTO_START_SWEEP) --tasks deblur-s0.02 --w 0,0.5,1,2 --tau0 0.05,0.1,0.2 --out out/sweep-photo-deblur-noisy --region photo-sweep-deblur-noisy
+# The photo model against what a person would use instead (issue 21's
+# bars): whole validation photos 1–6, every task the starts changed, the
+# shipped C-ΠGDM at 5 steps beside the classical baselines.
+PHOTO_BASE_TASKS := inpaint-thin,inpaint-thick,denoise,deblur,deblur-s0.01,deblur-s0.02,sr4
 eval-photo: build
+	$(PHOTO_EVAL) --limit 6 --tasks $(PHOTO_BASE_TASKS) --methods cpigdm,pinv,lanczos,fill,wiener,input,nlm --steps 5 --keep 3 \
+		--out out/eval-photo-baselines --region photo-baselines
 	$(PHOTO_EVAL) --limit 8 --max-side 192 --tasks $(PHOTO_TASKS) --methods cpigdm,pigdm,ddnm,pinv,bicubic --steps 5 \
 		--out out/eval-photo --region photo-eval
 	$(PHOTO_EVAL) --limit 16 --tasks sr4 --methods cpigdm,pinv,bicubic --steps 5 --keep 3 --out out/eval-photo-card --region photo-card
