@@ -176,10 +176,10 @@ sweep-photo-starts: build
 # The photo model against what a person would use instead (issue 21's
 # bars): whole validation photos 1–6, every task the starts changed, the
 # shipped C-ΠGDM at 5 steps beside the classical baselines.
-PHOTO_BASE_TASKS := inpaint-thin,inpaint-thick,denoise,deblur,deblur-s0.01,deblur-s0.02,sr4
+PHOTO_BASELINES := $(PHOTO_EVAL) --limit 6 --methods cpigdm,pinv,lanczos,fill,wiener,input,nlm --steps 5 --keep 3
 eval-photo: build
-	$(PHOTO_EVAL) --limit 6 --tasks $(PHOTO_BASE_TASKS) --methods cpigdm,pinv,lanczos,fill,wiener,input,nlm --steps 5 --keep 3 \
-		--out out/eval-photo-baselines --region photo-baselines
+	$(PHOTO_BASELINES) --tasks inpaint-thin,inpaint-thick,denoise,sr4 --out out/eval-photo-baselines --region photo-baselines
+	$(PHOTO_BASELINES) --tasks deblur,deblur-s0.01,deblur-s0.02 --out out/eval-photo-baselines-deblur --region photo-baselines-deblur
 	$(PHOTO_EVAL) --limit 8 --max-side 192 --tasks $(PHOTO_TASKS) --methods cpigdm,pigdm,ddnm,pinv,bicubic --steps 5 \
 		--out out/eval-photo --region photo-eval
 	$(PHOTO_EVAL) --limit 16 --tasks sr4 --methods cpigdm,pinv,bicubic --steps 5 --keep 3 --out out/eval-photo-card --region photo-card
