@@ -171,8 +171,8 @@ PHOTO_START_SWEEP := $(BIN)/conjure sweep --model photo --data $(PHOTO_VAL) --sk
 sweep-photo-starts: build
 	$(PHOTO_START_SWEEP) --tasks inpaint-thick --w 1,5,15 --tau0 0.05,0.1,0.2,0.4 --out out/sweep-photo-inpaint --region photo-sweep-inpaint
 	$(PHOTO_START_SWEEP) --tasks denoise --w 0,1,5,15 --tau0 0.05 --out out/sweep-photo-denoise --region photo-sweep-denoise
-	$(PHOTO_START_SWEEP) --tasks deblur --w 1,15,60,250 --tau0 0.02,0.05,0.1,0.2 --out out/sweep-photo-deblur --region photo-sweep-deblur
-	$(PHOTO_START_SWEEP) --tasks deblur-s0.02 --w 0,0.5,1,2 --tau0 0.05,0.1,0.2 --out out/sweep-photo-deblur-noisy --region photo-sweep-deblur-noisy
+	$(PHOTO_START_SWEEP) --tasks deblur --w "1,15;15,60" --tau0 "0.02,0.05,0.1;0.005,0.01" --out out/sweep-photo-deblur --region photo-sweep-deblur
+	$(PHOTO_START_SWEEP) --tasks deblur-s0.02 --w 0,1 --tau0 0.05,0.1 --out out/sweep-photo-deblur-noisy --region photo-sweep-deblur-noisy
 # The photo model against what a person would use instead (issue 21's
 # bars): whole validation photos 1–6, every task the starts changed, the
 # shipped C-ΠGDM at 5 steps beside the classical baselines.

@@ -69,7 +69,7 @@ def validate(cfg):
     res, ch = cfg["resolution"], cfg["channels"]
     div = 2 ** (len(mult) - 1) * s2d(cfg)
     if res % div:
-        raise ConfigError(f"resolution {res} must be divisible by s2d·2^(len(mult)-1) = {div}")
+        raise ConfigError(f"resolution {res} must be divisible by 2^(len(mult)-1)·s2d = {div}")
     if ch % 2:
         raise ConfigError(f"channels {ch} must be even (the time embedding is half cos, half sin)")
     # conv_in's output (width `channels`) is normalised by the first ResBlock and
