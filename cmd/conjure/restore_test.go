@@ -73,6 +73,8 @@ func TestRestoreRejectsBadInput(t *testing.T) {
 		"negative sigma":  {"--task", "sr4", "--sigma-y", "-0.1", "--input", face, "--out", out},
 		"mask for sr4":    {"--task", "sr4", "--mask", small, "--input", face, "--out", out},
 		"gpu-mib zero":    {"--task", "sr4", "--gpu-mib", "0", "--input", face, "--out", out},
+		"NaN sigma":       {"--task", "deblur", "--sigma-y", "NaN", "--input", face, "--out", out},
+		"nothing kept":    {"--task", "inpaint", "--input", face, "--mask", savePNG(t, filepath.Join(dir, "black.png"), image.NewNRGBA(image.Rect(0, 0, 64, 64))), "--out", out},
 	}
 	for name, args := range cases {
 		code, stdout, stderr := runCLI(t, append([]string{"restore"}, args...)...)
@@ -80,6 +82,15 @@ func TestRestoreRejectsBadInput(t *testing.T) {
 		if code != 2 || stdout != "" || len(lines) != 1 || !strings.HasPrefix(lines[0], "conjure restore: ") {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit 2 and one line", name, code, stdout, stderr)
 		}
+	}
+	// Noisy C-ΠGDM at the reference code's w = 2, τ₀ = 0.4 diverges on a
+	// deblur (values near 1e14): after the progress bar, an error naming
+	// the task and settings, never an image.
+	code, stdout, stderr := runCLI(t, "restore", "--task", "deblur", "--sigma-y", "0.02", "--w", "2", "--tau0", "0.4", "--input", face, "--out", out)
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	last := lines[len(lines)-1]
+	if code != 2 || stdout != "" || !strings.HasPrefix(last, "conjure restore: deblur: the restoration diverged") || !strings.Contains(last, "w = 2") {
+		t.Errorf("diverging deblur: exit %d, stdout %q, last line %q; want exit 2 and the divergence named", code, stdout, last)
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Error("a failed run wrote an output image")
