@@ -136,7 +136,7 @@ sweep-detail: build
 eval: build
 	$(EVAL) --limit 16 --steps 5,10,20 --out out/eval --region eval
 	$(EVAL) --limit 40 --tasks sr4,inpaint-box --methods cpigdm,pigdm --steps 5,20 --keep 0 --out out/eval-claim --region claim
-	$(EVAL) --limit 100 --tasks sr4,inpaint-box --methods cpigdm,pinv,bicubic --steps 5 --out out/eval-card --region card
+	$(EVAL) --limit 100 --tasks sr4,inpaint-box --methods cpigdm,pinv,bicubic,fill --steps 5 --out out/eval-card --region card
 
 clean:
 	rm -rf $(BIN)
