@@ -55,7 +55,7 @@ test-browser: browser-deps build site
 	cd $(BROWSER_TEST) && node --test --test-reporter=spec browser.test.js
 
 ## bench-browser: time a whole-photo restore in Chromium through the page's
-## Conjure API (SIZE: the output, STEPS, BACKEND auto or cpu); not part of
+## Conjure API (SIZE: the output, STEPS, BACKEND auto, webgpu or cpu; auto runs on the CPU where the only adapter is SwiftShader); not part of
 ## make test: on SwiftShader a 256×256 restore takes minutes.
 SIZE    ?= 256x256
 STEPS   ?= 5

@@ -3,6 +3,7 @@ package gpu
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/cogentcore/webgpu/wgpu"
 )
@@ -25,6 +26,7 @@ type Device struct {
 	dev      *wgpu.Device
 	queue    *wgpu.Queue
 	name     string
+	fallback bool // a software adapter (Fallback)
 	limits   wgpu.Limits
 
 	// lastError returns the first error the device reported on its own
@@ -73,6 +75,7 @@ type handles struct {
 	adapter   *wgpu.Adapter
 	dev       *wgpu.Device
 	name      string
+	fallback  bool
 	lastError func() error
 }
 
@@ -91,6 +94,7 @@ func Open() (*Device, error) {
 		dev:        h.dev,
 		queue:      h.dev.GetQueue(),
 		name:       h.name,
+		fallback:   h.fallback,
 		lastError:  h.lastError,
 		limits:     h.dev.GetLimits().Limits,
 		modules:    map[moduleKey]*wgpu.ShaderModule{},
@@ -116,6 +120,28 @@ func Open() (*Device, error) {
 // Name describes the adapter, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)
 // (cpu, vulkan)" natively or "google swiftshader (webgpu)" in a browser.
 func (d *Device) Name() string { return d.name }
+
+// Fallback reports whether the adapter runs on the CPU in software
+// (SwiftShader in a browser, lavapipe natively): WebGPU there is slower
+// than the CPU backend's own kernels, so a caller choosing for a person
+// prefers the CPU.
+func (d *Device) Fallback() bool { return d.fallback }
+
+// IsSoftware reports whether an adapter described by these strings (its
+// vendor, architecture, description or driver name) is a software
+// rasterizer: SwiftShader, lavapipe or llvmpipe. Browsers that drop
+// GPUAdapterInfo.isFallbackAdapter still name SwiftShader here.
+func IsSoftware(desc ...string) bool {
+	for _, d := range desc {
+		d = strings.ToLower(d)
+		for _, name := range []string{"swiftshader", "lavapipe", "llvmpipe"} {
+			if strings.Contains(d, name) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // Limits returns the device's limits, recorded when it was opened.
 func (d *Device) Limits() wgpu.Limits { return d.limits }

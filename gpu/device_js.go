@@ -39,7 +39,31 @@ func openAdapter() (handles, error) {
 	errs := &deviceErrors{}
 	errs.watch(jd)
 	dev := wgpu.NewDevice(jd)
-	return handles{dev: &dev, name: browserAdapterName(ad), lastError: errs.first}, nil
+	return handles{dev: &dev, name: browserAdapterName(ad), fallback: browserFallback(ad), lastError: errs.first}, nil
+}
+
+// browserFallback reports a software fallback adapter: by
+// GPUAdapterInfo.isFallbackAdapter (or the older GPUAdapter attribute)
+// where the browser has it, else by its name (current Chromium dropped the
+// attribute but still describes SwiftShader).
+func browserFallback(ad js.Value) bool {
+	if f := ad.Get("isFallbackAdapter"); f.Type() == js.TypeBoolean && f.Bool() {
+		return true
+	}
+	info := ad.Get("info")
+	if !info.Truthy() {
+		return false
+	}
+	if f := info.Get("isFallbackAdapter"); f.Type() == js.TypeBoolean && f.Bool() {
+		return true
+	}
+	var desc []string
+	for _, k := range []string{"vendor", "architecture", "description", "device"} {
+		if v := info.Get(k); v.Type() == js.TypeString {
+			desc = append(desc, v.String())
+		}
+	}
+	return IsSoftware(desc...)
 }
 
 // browserAdapterName describes a GPUAdapter from its info, e.g. "google

@@ -36,7 +36,9 @@ func openAdapter() (handles, error) {
 		inst.Release()
 		return handles{}, fmt.Errorf("gpu: request device: %w", err)
 	}
-	return handles{instance: inst, adapter: ad, dev: dev, name: adapterName(ad.GetInfo())}, nil
+	info := ad.GetInfo()
+	return handles{instance: inst, adapter: ad, dev: dev, name: adapterName(info),
+		fallback: info.AdapterType == wgpu.AdapterTypeCPU || IsSoftware(info.Name, info.DriverDescription)}, nil
 }
 
 // adapterName describes an adapter. wgpu-native reports Vulkan drivers'

@@ -4,7 +4,7 @@
 // Worker (site/static/conjure-worker.js). It exposes globalThis.conjureEngine
 // with three functions that return promises and one that does not:
 //
-//	load(weights: Uint8Array, preferGPU: boolean) → info
+//	load(weights: Uint8Array, backend: 'auto'|'webgpu'|'cpu') → info
 //	restore(request, onProgress(done, total)) → {pixels: Uint8ClampedArray, width, height, resized, backend}
 //	plan(request) → {width, height, tiles, tileSteps, seconds, backend}
 //	info() → info, or null before load (not a promise)
@@ -40,15 +40,15 @@ func main() {
 	select {} // serve calls for the Worker's lifetime
 }
 
-// load is conjureEngine.load(weights, preferGPU).
+// load is conjureEngine.load(weights, backend).
 func load(_ js.Value, args []js.Value) any {
 	return promise(func() (any, error) {
-		if len(args) < 2 || args[0].Type() != js.TypeObject {
-			return nil, fmt.Errorf("conjureEngine.load(weights, preferGPU): weights must be a Uint8Array")
+		if len(args) < 2 || args[0].Type() != js.TypeObject || args[1].Type() != js.TypeString {
+			return nil, fmt.Errorf("conjureEngine.load(weights, backend): weights must be a Uint8Array and backend 'auto', 'webgpu' or 'cpu'")
 		}
 		w := make([]byte, args[0].Get("length").Int())
 		js.CopyBytesToGo(w, args[0])
-		e, err := engine.Load(w, args[1].Truthy())
+		e, err := engine.Load(w, args[1].String())
 		if err != nil {
 			return nil, err
 		}

@@ -43,7 +43,9 @@
 //   #download    <button>: saves #result as a full-resolution PNG
 // document.body.dataset.state is 'loading', 'ready', 'running', 'done' or 'error';
 // document.body.dataset.mode is 'photo' or 'framed'. The address /?backend=cpu
-// runs the model on the CPU even where WebGPU works.
+// runs the model on the CPU even where WebGPU works; /?backend=webgpu uses
+// WebGPU even on a software fallback adapter (SwiftShader), which the
+// default leaves for the faster CPU path.
 
 import { Conjure } from './conjure.js';
 import { Framer } from './frame.js';
@@ -53,7 +55,7 @@ import { cropScaled, drawNearest, gray, holes, imageDataOf } from './pixels.js';
 
 // The CPU fallback refuses restores it expects to take longer than this.
 const CPU_LIMIT_S = 120;
-const BACKEND = new URLSearchParams(location.search).get('backend') === 'cpu' ? 'cpu' : 'auto';
+const BACKEND = ['cpu', 'webgpu'].find((b) => b === new URLSearchParams(location.search).get('backend')) ?? 'auto';
 
 const $ = (id) => document.getElementById(id);
 const el = {

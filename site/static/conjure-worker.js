@@ -3,7 +3,7 @@
 // globalThis.conjureEngine functions the Go code registers, so that the
 // network runs off the page's thread and the page never freezes.
 //
-// Messages in:  {id, op: 'load', wasmExec, wasm, weights: ArrayBuffer, preferGPU}
+// Messages in:  {id, op: 'load', wasmExec, wasm, weights: ArrayBuffer, backend: 'auto'|'webgpu'|'cpu'}
 //               {id, op: 'restore', request: {task, pixels, width, height, mask?, steps, method, seed, sigmaY?}}
 //               {id, op: 'plan', request: {task, width, height, steps, method, seed}}
 // Messages out: {id, progress: [done, total]} during a restore (tile-steps), then
@@ -65,7 +65,7 @@ async function handle(msg) {
         });
         engine = await booting;
       }
-      return { value: await engine.load(new Uint8Array(msg.weights), msg.preferGPU) };
+      return { value: await engine.load(new Uint8Array(msg.weights), msg.backend) };
     case 'restore': {
       if (!engine) {
         throw new Error('no model loaded: call Conjure.load() first');

@@ -43,15 +43,18 @@ export class Conjure {
   /**
    * Loads a model and starts the Worker that runs it, on WebGPU when the
    * browser offers an adapter, else on the CPU (info().notice says why).
-   * @param {{model?: string, backend?: 'auto'|'cpu'}} [options] model: a
+   * @param {{model?: string, backend?: 'auto'|'webgpu'|'cpu'}} [options] model: a
    *   shipped model's name ('photo', the default, or 'face64'; its SHA-256
    *   is verified and it is kept in the Cache API), or the URL of another
-   *   weight file; backend 'cpu' skips WebGPU.
+   *   weight file; backend 'auto' uses a hardware WebGPU adapter and the CPU
+   *   otherwise (a software fallback adapter such as SwiftShader is slower
+   *   than the CPU path; info().notice says so), 'webgpu' uses any adapter,
+   *   'cpu' skips WebGPU.
    * @returns {Promise<Conjure>}
    */
   static async load({ model, backend = 'auto' } = {}) {
-    if (backend !== 'auto' && backend !== 'cpu') {
-      throw new Error(`backend ${JSON.stringify(backend)}: use 'auto' or 'cpu'`);
+    if (backend !== 'auto' && backend !== 'webgpu' && backend !== 'cpu') {
+      throw new Error(`backend ${JSON.stringify(backend)}: use 'auto', 'webgpu' or 'cpu'`);
     }
     if (model !== undefined && (typeof model !== 'string' || model === '')) {
       throw new Error(`model ${JSON.stringify(model)}: use 'photo', 'face64' or the URL of a .safetensors file`);
@@ -66,7 +69,7 @@ export class Conjure {
       shipped: assets.models.map(({ name, bytes, resolution, framed }) => ({ name, bytes, resolution, framed })),
     });
     try {
-      await c.#call({ op: 'load', wasmExec: assets.wasmExec, wasm: assets.wasm, weights, preferGPU: backend === 'auto' }, [weights]);
+      await c.#call({ op: 'load', wasmExec: assets.wasmExec, wasm: assets.wasm, weights, backend }, [weights]);
     } catch (err) {
       c.close();
       throw err;

@@ -62,21 +62,41 @@ type Info struct {
 	Notice string // why the engine runs on the CPU; empty on the GPU
 }
 
-// Load parses the weight file weights and opens a backend for it: the GPU
-// when preferGPU is set and an adapter exists, else the CPU, with a notice
-// saying why.
-func Load(weights []byte, preferGPU bool) (*Engine, error) {
+// The backend choices of Load.
+const (
+	// Auto uses a hardware WebGPU adapter, else the CPU: a software
+	// fallback adapter (SwiftShader) is slower than the CPU path.
+	Auto = "auto"
+	// ForceWebGPU uses any WebGPU adapter, a software fallback included.
+	ForceWebGPU = "webgpu"
+	// ForceCPU skips WebGPU.
+	ForceCPU = "cpu"
+)
+
+// Load parses the weight file weights and opens a backend for it as
+// backend (Auto, ForceWebGPU or ForceCPU) asks: the GPU when an adapter
+// exists (and, with Auto, is not a software fallback), else the CPU, with
+// a notice saying why.
+func Load(weights []byte, backend string) (*Engine, error) {
+	if backend != Auto && backend != ForceWebGPU && backend != ForceCPU {
+		return nil, fmt.Errorf("backend %q: use %q, %q or %q", backend, Auto, ForceWebGPU, ForceCPU)
+	}
 	m, err := model.Read(bytes.NewReader(weights), int64(len(weights)))
 	if err != nil {
 		return nil, fmt.Errorf("the model file is not a Conjure weight file (%v): reload the page, or pass the URL of a .safetensors file made by train.export", err)
 	}
 	e := &Engine{m: m, prior: restore.Prior(m.Config()), bytes: len(weights)}
-	if !preferGPU {
+	if backend == ForceCPU {
 		e.useCPU("The CPU backend was requested.")
 		return e, nil
 	}
 	if err := e.openGPU(); err != nil {
 		e.useCPU(cpuNotice(err))
+		return e, nil
+	}
+	if backend == Auto && e.dev.Fallback() {
+		e.useCPU(fmt.Sprintf("The only WebGPU adapter is a software fallback (%s), slower than Conjure's CPU path, so Conjure runs on the CPU. "+
+			"A GPU with WebGPU enabled gives GPU speed; Conjure.load({backend: 'webgpu'}) or ?backend=webgpu forces the fallback adapter.", e.adapter))
 	}
 	return e, nil
 }

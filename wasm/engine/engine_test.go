@@ -24,7 +24,7 @@ import (
 // cpuEngine returns an Engine on the CPU with the shipped model name.
 func cpuEngine(t *testing.T, name string) *Engine {
 	t.Helper()
-	e, err := Load(shipped(name), false)
+	e, err := Load(shipped(name), ForceCPU)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestInfo(t *testing.T) {
 }
 
 func TestLoadRejectsGarbage(t *testing.T) {
-	_, err := Load([]byte("not a model"), false)
+	_, err := Load([]byte("not a model"), ForceCPU)
 	if err == nil || !strings.Contains(err.Error(), "reload the page") {
 		t.Errorf("Load(garbage) = %v, want an error saying what to do", err)
 	}
@@ -399,7 +399,7 @@ func TestTileSteps(t *testing.T) {
 // and compares it with the CPU reference: float32 against float64, so
 // within a PSNR rather than exactly.
 func TestPhotoGPU(t *testing.T) {
-	e, err := Load(shipped(models.Photo), true)
+	e, err := Load(shipped(models.Photo), ForceWebGPU)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -438,4 +438,36 @@ func gpuErr() error {
 		d.Close()
 	}
 	return err
+}
+
+// TestAutoSkipsFallbackAdapter loads the photo model with Auto where the
+// only adapter is software (lavapipe here, SwiftShader in the browser
+// tests): the engine runs on the CPU and says why and how to force WebGPU;
+// ForceWebGPU uses the same adapter (TestPhotoGPU). An unknown choice is an
+// error.
+func TestAutoSkipsFallbackAdapter(t *testing.T) {
+	if _, err := Load(shipped(models.Photo), "gpu"); err == nil || !strings.Contains(err.Error(), `use "auto", "webgpu" or "cpu"`) {
+		t.Errorf("Load with backend gpu: %v, want the choices named", err)
+	}
+	d, err := gpu.Open()
+	if err != nil {
+		if errors.Is(err, gpu.ErrNoAdapter) && os.Getenv("CI") != "true" {
+			t.Skipf("SKIP: no WebGPU adapter (%v); install mesa-vulkan-drivers for lavapipe", err)
+		}
+		t.Fatal(err)
+	}
+	software, name := d.Fallback(), d.Name()
+	d.Close()
+	if !software {
+		t.Skipf("the adapter %s is hardware: Auto uses it", name)
+	}
+	e, err := Load(shipped(models.Photo), Auto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	in := e.Info()
+	if in.Backend != CPU || !strings.Contains(in.Notice, "software fallback") || !strings.Contains(in.Notice, "backend: 'webgpu'") {
+		t.Errorf("Auto on %s: backend %s, notice %q; want the CPU and a notice naming the fallback and how to force it", name, in.Backend, in.Notice)
+	}
 }

@@ -5,7 +5,7 @@
 // figure, a quarter of --size on each side for sr4.
 //
 // Run: make bench-browser SIZE=256x256 STEPS=5 (or node bench.js --size
-// 256x256 --steps 5 --task sr4 --backend auto|cpu after make build site).
+// 256x256 --steps 5 --task sr4 --backend auto|webgpu|cpu after make build site).
 import path from 'node:path';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';

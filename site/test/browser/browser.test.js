@@ -1,5 +1,7 @@
 // browser.test.js: Conjure in a real browser. Debian's Chromium (headless,
-// WebGPU on SwiftShader) loads the page from the native edge server and
+// WebGPU on SwiftShader, forced with ?backend=webgpu and {backend: 'webgpu'}
+// since by default a software fallback adapter is left for the CPU) loads
+// the page from the native edge server and
 //   (a) restores whole photos through the UI with the photo model: 4×
 //       super-resolution of a two-tile photo, compared with `conjure restore
 //       --backend cpu` (PSNR ≥ 40 dB), and inpainting of a brushed stroke on
@@ -14,7 +16,8 @@
 //       photo it would need minutes for;
 // and checks that no request left the origin; then (d) a page on another
 // origin imports conjure.js and loads the model, as an embedding blog
-// would. Screenshots go to artifacts/.
+// would, and by default finds SwiftShader a fallback and runs on the CPU.
+// Screenshots go to artifacts/.
 //
 // Run: make test-browser (it builds bin/conjure and the site first).
 // SwiftShader runs the photo model at about half a minute per 64×64 tile
@@ -68,7 +71,8 @@ before(async () => {
   });
   const tiny = fs.readFileSync(TINY_MODEL);
   await browser.context.route(`${server.origin}${TINY_PATH}`, (r) => r.fulfill({ body: tiny, contentType: 'application/octet-stream' }));
-  page = await openPage('/');
+  // WebGPU on SwiftShader, a software fallback the default would leave for the CPU.
+  page = await openPage('/?backend=webgpu');
 });
 
 after(async () => {
@@ -244,7 +248,7 @@ test('API: a nine-tile photo through Conjure equals conjure restore --backend cp
   const t0 = Date.now();
   const got = await page.evaluate(async ({ px, width, height, steps, seed, model }) => {
     const { Conjure } = await import('/conjure.js');
-    const c = await Conjure.load({ model });
+    const c = await Conjure.load({ model, backend: 'webgpu' });
     const plan = await c.plan({ task: 'sr2', width, height, steps });
     const progress = [];
     const r = await c.restore({
@@ -348,7 +352,10 @@ test('API: a page on another origin loads Conjure from this one', { timeout: LOA
       c.close();
       return i;
     }, server.origin);
-    assert.equal(info.backend, 'webgpu', `embedded: ${JSON.stringify(info)}`);
+    // SwiftShader is the only adapter here: by default Conjure detects the
+    // software fallback and runs on the CPU, saying why.
+    assert.equal(info.backend, 'cpu', `embedded: ${JSON.stringify(info)}`);
+    assert.match(info.notice, /software fallback \(.*swiftshader.*\).*backend: 'webgpu'/i);
     assert.equal(info.model.name, 'photo');
   } finally {
     await other.close();
