@@ -51,7 +51,7 @@ func (d *Device) newBufferBytes(data []byte) (*Buffer, error) {
 		return nil, err
 	}
 	if len(data) > 0 {
-		if err := d.queue.WriteBuffer(b.buf, 0, data); err != nil {
+		if err := queueWrite(d.queue, b.buf, 0, data); err != nil {
 			b.Destroy()
 			return nil, fmt.Errorf("gpu: write table: %w", err)
 		}
@@ -82,7 +82,7 @@ func (b *Buffer) write(off int, src []float64) error {
 	if len(d.f32) == 0 {
 		return nil
 	}
-	if err := d.queue.WriteBuffer(b.buf, 4*uint64(off), wgpu.ToBytes(d.f32)); err != nil {
+	if err := queueWrite(d.queue, b.buf, 4*uint64(off), wgpu.ToBytes(d.f32)); err != nil {
 		return fmt.Errorf("gpu: write buffer: %w", err)
 	}
 	return nil

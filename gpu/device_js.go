@@ -139,3 +139,32 @@ func await(p js.Value) (js.Value, error) {
 // defaultTileBatchBytes is TileBatchBytes's default in a browser, where a
 // tab shares the GPU's memory with the rest of the machine.
 const defaultTileBatchBytes = 256 << 20
+
+// queueWrite copies data into buf at byte offset off through q, trying
+// twice. The binding hands writeBuffer a view of the WebAssembly memory
+// made before the call's other arguments are converted; if that
+// conversion grows the memory, the view is detached and the browser
+// refuses the write ("Number of bytes to write is too large"). A second
+// view, made after the growth, is valid.
+func queueWrite(q *wgpu.Queue, buf *wgpu.Buffer, off uint64, data []byte) error {
+	err := tryWrite(q, buf, off, data)
+	if err != nil && strings.Contains(err.Error(), "too large") {
+		err = tryWrite(q, buf, off, data)
+	}
+	return err
+}
+
+// tryWrite is q.WriteBuffer with the JavaScript exception it throws
+// returned as an error.
+func tryWrite(q *wgpu.Queue, buf *wgpu.Buffer, off uint64, data []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			je, ok := r.(js.Error)
+			if !ok {
+				panic(r)
+			}
+			err = je
+		}
+	}()
+	return q.WriteBuffer(buf, off, data)
+}

@@ -55,3 +55,8 @@ func adapterName(info wgpu.AdapterInfo) string {
 // defaultTileBatchBytes is TileBatchBytes's default natively: about what
 // the CPU reference keeps of a whole photo's activations (48 tiles).
 const defaultTileBatchBytes = 1 << 30
+
+// queueWrite copies data into buf at byte offset off through q.
+func queueWrite(q *wgpu.Queue, buf *wgpu.Buffer, off uint64, data []byte) error {
+	return q.WriteBuffer(buf, off, data)
+}

@@ -301,7 +301,7 @@ func (d *Device) Flush() error {
 	if len(d.paramBytes) > 0 {
 		// The queue orders this write before the submission below, and
 		// after every earlier one, so each batch sees its own blocks.
-		if err := d.queue.WriteBuffer(d.params, 0, d.paramBytes); err != nil {
+		if err := queueWrite(d.queue, d.params, 0, d.paramBytes); err != nil {
 			d.dropBatch()
 			return fmt.Errorf("gpu: upload kernel params: %w", err)
 		}

@@ -152,7 +152,7 @@ func (d *Device) timeAlone(t *traced, runs int, sync *Buffer) (time.Duration, er
 	}
 	defer enc.Release()
 	if t != nil {
-		if err := d.queue.WriteBuffer(d.params, 0, t.params); err != nil {
+		if err := queueWrite(d.queue, d.params, 0, t.params); err != nil {
 			return 0, fmt.Errorf("gpu: upload kernel params: %w", err)
 		}
 		pass := enc.BeginComputePass(nil)

@@ -32,6 +32,8 @@
 //   #estimate    text: output size, tiles × steps, and on the CPU the expected time
 //   #run         <button>: enabled once a model is loaded and a photo is open (and,
 //                on the CPU, the restore would take under CPU_LIMIT_S)
+//   #cancel      <button>: enabled while a restore runs; stops it (its Worker is
+//                restarted) and leaves the page ready
 //   #progress    <progress>: max = tile-steps (tiles × steps), value = done (from onProgress)
 //   #status      text: "Loading the model…", then "Ready · …", then
 //                "Restored W×H in N ms on BACKEND (ADAPTER) · …", or the error
@@ -66,7 +68,7 @@ const el = {
   task: $('task'), steps: $('steps'), method: $('method'), seed: $('seed'),
   modelInput: $('model-input'), hint: $('input-hint'), source: $('source'), mask: $('mask'),
   brushTools: $('brush-tools'), brushSize: $('brush-size'), undo: $('undo'), clear: $('clear'), maskBox: $('mask-box'),
-  estimate: $('estimate'), run: $('run'), progress: $('progress'), status: $('status'), notice: $('notice'),
+  estimate: $('estimate'), run: $('run'), cancel: $('cancel'), progress: $('progress'), status: $('status'), notice: $('notice'),
   compare: $('compare'), before: $('before'), result: $('result'),
   split: $('split'), enlarge: $('enlarge'), download: $('download'),
 };
@@ -343,13 +345,16 @@ async function restore() {
   busy = true;
   updateRun();
   setState('running');
+  const abort = new AbortController();
+  el.cancel.disabled = false;
+  el.cancel.onclick = () => abort.abort(new DOMException('cancelled', 'AbortError'));
   el.progress.max = plan?.tileSteps ?? steps;
   el.progress.value = 0;
   setStatus('Restoring…');
   const t0 = performance.now();
   try {
     const out = await conjure.restore({
-      task, input: j.input, mask: j.mask, steps,
+      task, input: j.input, mask: j.mask, steps, signal: abort.signal,
       method: el.method.value,
       seed: Number(el.seed.value) || 0,
       onProgress: (done, total) => {
@@ -366,9 +371,17 @@ async function restore() {
     el.download.disabled = false;
     setState('done');
   } catch (err) {
-    setStatus(`Restoring failed: ${err.message}`, true);
-    setState('error');
+    if (err.name === 'AbortError') {
+      el.progress.value = 0;
+      setStatus(`Cancelled. ${readyText()}`);
+      setState('ready');
+    } else {
+      setStatus(`Restoring failed: ${err.message}`, true);
+      setState('error');
+    }
   } finally {
+    el.cancel.disabled = true;
+    el.cancel.onclick = null;
     busy = false;
     updatePlan(); // the CPU's estimate is refined by the restore just run
     updateRun();

@@ -28,15 +28,22 @@ export class Conjure {
   #next = 1;
   #pending = new Map(); // id → {resolve, reject, onProgress}
   #queue = Promise.resolve(); // restores run one at a time
+  #ready = Promise.resolve(); // the Worker's model load, after a cancelled restore restarted it
+  #load; // the load message, less its weights: what a restarted Worker is sent
+  #weights; // a copy of the weight file, for that restart
 
   /** Use Conjure.load. */
   constructor(worker, model) {
-    this.#worker = worker;
     this.#model = model;
+    this.#attach(worker);
+  }
+
+  #attach(worker) {
+    this.#worker = worker;
     worker.onmessage = (e) => this.#receive(e.data);
     worker.onerror = (e) => {
       e.preventDefault?.();
-      this.#failAll(`Conjure's Web Worker failed (${e.message || 'it could not start'}): reload the page; if the site sets a Content-Security-Policy, allow worker-src 'self' and script-src 'wasm-unsafe-eval'`);
+      this.#failAll(new Error(`Conjure's Web Worker failed (${e.message || 'it could not start'}): reload the page; if the site sets a Content-Security-Policy, allow worker-src 'self' and script-src 'wasm-unsafe-eval'`));
     };
   }
 
@@ -68,8 +75,10 @@ export class Conjure {
       bytes: weights.byteLength,
       shipped: assets.models.map(({ name, bytes, resolution, framed }) => ({ name, bytes, resolution, framed })),
     });
+    c.#load = { op: 'load', wasmExec: assets.wasmExec, wasm: assets.wasm, backend };
+    c.#weights = weights.slice(0);
     try {
-      await c.#call({ op: 'load', wasmExec: assets.wasmExec, wasm: assets.wasm, weights, backend }, [weights]);
+      await c.#post({ ...c.#load, weights }, [weights]);
     } catch (err) {
       c.close();
       throw err;
@@ -114,14 +123,23 @@ export class Conjure {
    * @param {{task: 'sr4'|'sr2'|'inpaint'|'deblur'|'gray'|'denoise',
    *   input: ImageData, mask?: ImageData, steps?: number,
    *   method?: 'cpigdm'|'pigdm', seed?: number, sigmaY?: number,
+   *   signal?: AbortSignal,
    *   onProgress?: (done: number, total: number) => void}} o
    *   mask: inpainting only, the size of input, white = keep, black = fill.
    *   sigmaY: the measurement's noise in [−1, 1] units, as `conjure restore
    *   --sigma-y` (0: exact; left out: the task's default, 0.05 for denoise).
+   *   signal: aborting it cancels the restore, which rejects with the
+   *   signal's reason (an AbortError); the Worker running it is stopped,
+   *   which frees its memory, and a fresh one loads the model again for the
+   *   next call.
    * @returns {Promise<{image: ImageData, ms: number, backend: 'webgpu'|'cpu'}>}
    */
-  async restore({ task, input, mask, steps = 5, method = 'cpigdm', seed = 0, sigmaY, onProgress } = {}) {
+  async restore({ task, input, mask, steps = 5, method = 'cpigdm', seed = 0, sigmaY, signal, onProgress } = {}) {
     checkOptions(task, steps, method);
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new Error('signal must be an AbortSignal (from new AbortController().signal), or left out');
+    }
+    signal?.throwIfAborted();
     if (!Number.isSafeInteger(seed) || seed < 0) {
       throw new Error(`seed ${seed}: use a whole number ≥ 0`);
     }
@@ -145,13 +163,20 @@ export class Conjure {
     };
     const transfer = [request.pixels.buffer, ...(request.mask ? [request.mask.buffer] : [])];
     const run = this.#queue.then(async () => {
-      const t0 = performance.now();
-      const out = await this.#call({ op: 'restore', request }, transfer, onProgress);
-      return {
-        image: new ImageData(out.pixels, out.width, out.height),
-        ms: performance.now() - t0,
-        backend: out.backend,
-      };
+      signal?.throwIfAborted();
+      const cancel = () => this.#cancel(signal.reason);
+      signal?.addEventListener('abort', cancel, { once: true });
+      try {
+        const t0 = performance.now();
+        const out = await this.#call({ op: 'restore', request }, transfer, onProgress);
+        return {
+          image: new ImageData(out.pixels, out.width, out.height),
+          ms: performance.now() - t0,
+          backend: out.backend,
+        };
+      } finally {
+        signal?.removeEventListener('abort', cancel);
+      }
     });
     this.#queue = run.catch(() => {});
     return run;
@@ -179,10 +204,27 @@ export class Conjure {
   /** Stops the Worker and frees its memory; the instance is unusable after. */
   close() {
     this.#worker.terminate();
-    this.#failAll('this Conjure instance was closed: load a new one');
+    this.#failAll(new Error('this Conjure instance was closed: load a new one'));
   }
 
-  #call(msg, transfer, onProgress) {
+  // A Worker cannot be interrupted inside a restore: cancelling stops it,
+  // which frees its memory at once, rejects what it was doing with reason,
+  // and starts a fresh one that loads the same model before the next call.
+  #cancel(reason) {
+    this.#worker.terminate();
+    this.#failAll(reason ?? new DOMException('the restore was cancelled', 'AbortError'));
+    this.#attach(startWorker());
+    const weights = this.#weights.slice(0);
+    this.#ready = this.#post({ ...this.#load, weights }, [weights]);
+    this.#ready.catch(() => {}); // the next call reports a failed reload
+  }
+
+  async #call(msg, transfer, onProgress) {
+    await this.#ready;
+    return this.#post(msg, transfer, onProgress);
+  }
+
+  #post(msg, transfer, onProgress) {
     const id = this.#next++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, onProgress });
@@ -210,9 +252,9 @@ export class Conjure {
     }
   }
 
-  #failAll(why) {
+  #failAll(err) {
     for (const p of this.#pending.values()) {
-      p.reject(new Error(why));
+      p.reject(err);
     }
     this.#pending.clear();
   }

@@ -10,7 +10,9 @@
 //   (b) restores a nine-tile photo through the public Conjure API with a
 //       small test model and checks it against the command line, that
 //       progress counted tiles × steps and that it ran on WebGPU, and that
-//       failures reject with messages that say what to do;
+//       failures reject with messages that say what to do, and that a
+//       cancelled restore rejects with AbortError and leaves the instance
+//       able to restore again;
 //   (c) runs the page on the CPU (/?backend=cpu): it estimates the time,
 //       restores a small photo as the command line does and refuses a
 //       photo it would need minutes for;
@@ -274,6 +276,33 @@ test('API: a nine-tile photo through Conjure equals conjure restore --backend cp
   const db = psnr(result, want);
   console.log(`# api-tiny-sr2: PSNR against the CLI ${db.toFixed(2)} dB`);
   assert.ok(db >= 40, `browser vs CLI PSNR ${db.toFixed(2)} dB < 40`);
+});
+
+test('API: a cancelled restore rejects with AbortError, and the instance restores again', { timeout: RESTORE_MS + 2 * LOAD_MS }, async () => {
+  const r = await page.evaluate(async (model) => {
+    const { Conjure } = await import('/conjure.js');
+    const c = await Conjure.load({ model, backend: 'cpu' });
+    const input = new ImageData(32, 32);
+    for (let i = 0; i < input.data.length; i++) input.data[i] = (i * 37) % 256;
+    const early = await c.restore({ task: 'sr2', input, signal: AbortSignal.abort() }).then(() => 'resolved', (e) => e.name);
+    const ctrl = new AbortController();
+    let progressAtAbort = 0;
+    let total = 0;
+    const t0 = performance.now();
+    const cancelled = await c.restore({
+      task: 'sr2', input, steps: 50, signal: ctrl.signal,
+      onProgress: (done, all) => { if (!progressAtAbort) { progressAtAbort = done; total = all; ctrl.abort(); } },
+    }).then(() => 'resolved', (e) => e.name);
+    const cancelMs = performance.now() - t0;
+    const again = await c.restore({ task: 'sr2', input, steps: 1 });
+    c.close();
+    return { early, cancelled, progressAtAbort, total, cancelMs, width: again.image.width, backend: again.backend };
+  }, TINY_PATH);
+  console.log(`# cancel: aborted at tile-step ${r.progressAtAbort} of ${r.total}, rejected after ${r.cancelMs.toFixed(0)} ms`);
+  assert.equal(r.early, 'AbortError', 'an already aborted signal');
+  assert.equal(r.cancelled, 'AbortError', 'a restore aborted while it runs');
+  assert.ok(r.progressAtAbort > 0 && r.progressAtAbort < r.total, `aborted at ${r.progressAtAbort} of ${r.total}`);
+  assert.deepEqual([r.width, r.backend], [64, 'cpu'], 'the restore after the cancel');
 });
 
 test('API: failures reject with what to do; the CPU backend says why and estimates', { timeout: 2 * LOAD_MS }, async () => {
