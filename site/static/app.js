@@ -56,7 +56,7 @@ import { PhotoView } from './view.js';
 import { cropScaled, drawNearest, gray, holes, imageDataOf } from './pixels.js';
 
 // The CPU fallback refuses restores it expects to take longer than this.
-const CPU_LIMIT_S = 120;
+const CPU_LIMIT_S = 600; // ten minutes: a restore watched with a progress bar and a Cancel button
 const BACKEND = ['cpu', 'webgpu'].find((b) => b === new URLSearchParams(location.search).get('backend')) ?? 'auto';
 
 const $ = (id) => document.getElementById(id);
@@ -240,7 +240,7 @@ async function updatePlan() {
   let text = parts.join(' · ');
   if (p.backend === 'cpu' && p.seconds > CPU_LIMIT_S) {
     planError = `on the CPU this would take about ${duration(p.seconds)}`;
-    text = `On the CPU this restore would take ${upTo ? 'up to' : 'about'} ${duration(p.seconds)} (${work}), so it is not started: ` +
+    text = `On the CPU this restore would take ${upTo ? 'up to' : 'about'} ${duration(p.seconds)} (${work}), over the ${duration(CPU_LIMIT_S)} limit, so it is not started: ` +
       'choose fewer steps, another task or a smaller photo, or open Conjure in a browser with WebGPU.';
   }
   el.estimate.textContent = text;

@@ -33,7 +33,7 @@ import { cropScaled, drawNearest, gray, shrunk } from './pixels.js';
 // outputs up to 2048×2048, deblur and denoise 2048, inpaint and gray 4096).
 const MAX_SIDE = { sr4: 512, sr2: 1024, deblur: 2048, denoise: 2048, inpaint: 4096, gray: 4096 };
 // On the CPU, restores expected to take longer are refused, as on the page.
-const CPU_LIMIT_S = 120;
+const CPU_LIMIT_S = 600; // ten minutes: a restore watched with a progress bar and a Cancel button
 
 const STYLE = `
 :host { display: inline-block; font: 14px/1.4 system-ui, sans-serif; color: #1d2433; }
