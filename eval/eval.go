@@ -48,17 +48,17 @@ type Config struct {
 	Images []Image
 	// Res is the side of framed images; with Photo set, images keep their
 	// own size and are restored as whole photos (restore.Photo).
-	Res     int
-	Photo   bool
-	Work    int // whole photos: inpainting's and colourisation's working side (0: the default)
+	Res   int
+	Photo bool
+	Work  int // whole photos: inpainting's and colourisation's working side (0: the default)
 	// PlainStart starts every task from H†y with fresh noise at τ₀
 	// (sampler.Start's zero value) instead of its own estimate
 	// (restore.StartFor): what the starts bring, measured.
 	PlainStart bool
-	Tasks   []Task
-	Methods []string
-	Steps   []int
-	Seed    uint64
+	Tasks      []Task
+	Methods    []string
+	Steps      []int
+	Seed       uint64
 	// Options returns the sampler options for a task, method and step
 	// count (the shipped presets unless a sweep overrides them).
 	Options func(t Task, m sampler.Method, steps int) sampler.Options
