@@ -188,8 +188,8 @@ export class Conjure {
    * inpainting an upper bound, the window depends on the mask),
    * tileSteps (tiles × steps, the total onProgress counts to), seconds (the
    * estimate on this backend: on the CPU from one tile's measured time,
-   * refined by each restore; on WebGPU from the latest restore, 0 before
-   * one) and backend. Rejects as restore would for a size over the limits.
+   * refined by each restore; on WebGPU from a one-tile, one-step
+   * calibration at load, then from the latest restore) and backend. Rejects as restore would for a size over the limits.
    * @param {{task: string, width: number, height: number, steps?: number, method?: string}} o
    * @returns {Promise<{width: number, height: number, tiles: number, tileSteps: number, seconds: number, backend: string}>}
    */

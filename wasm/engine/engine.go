@@ -97,8 +97,26 @@ func Load(weights []byte, backend string) (*Engine, error) {
 	if backend == Auto && e.dev.Fallback() {
 		e.useCPU(fmt.Sprintf("The only WebGPU adapter is a software fallback (%s), slower than Conjure's CPU path, so Conjure runs on the CPU. "+
 			"A GPU with WebGPU enabled gives GPU speed; Conjure.load({backend: 'webgpu'}) or ?backend=webgpu forces the fallback adapter.", e.adapter))
+		return e, nil
 	}
+	e.calibrate()
 	return e, nil
+}
+
+// calibrate times one step of one tile on the GPU, a 1-step denoise of a
+// grey R×R image, so that Plan estimates WebGPU restores before the first
+// one. The time includes compiling the kernels, so the first estimate errs
+// long until a restore refines it. A GPU that fails here moves the engine
+// to the CPU, as a failed restore would.
+func (e *Engine) calibrate() {
+	res := e.m.Config().Resolution
+	px := make([]byte, 4*res*res)
+	for i := range px {
+		px[i] = 128
+	}
+	// Its result is not needed, and a failure has already been dealt with:
+	// a GPU failure moves the engine to the CPU with a notice.
+	_, _ = e.Restore(Request{Task: string(restore.Denoise), Pixels: px, Width: res, Height: res, Steps: 1, Method: string(sampler.CPiGDM)}, nil)
 }
 
 // cpuNotice says, for a person, why the GPU could not be used.

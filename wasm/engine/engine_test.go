@@ -410,6 +410,10 @@ func TestPhotoGPU(t *testing.T) {
 		}
 		t.Fatalf("no GPU: %s", e.Info().Notice)
 	}
+	// Load calibrated the GPU: an estimate before the first restore.
+	if plan, err := e.Plan(Request{Task: "sr2", Width: 40, Height: 24, Steps: 1, Method: "cpigdm"}); err != nil || !(plan.Seconds > 0) || plan.Backend != WebGPU {
+		t.Errorf("plan before the first restore: %+v, %v; want a WebGPU estimate from the calibration", plan, err)
+	}
 	src := gradient(40, 24)
 	var p progressLog
 	got, err := e.Restore(Request{Task: "sr2", Pixels: src.Pix, Width: 40, Height: 24, Steps: 1, Method: "cpigdm", Seed: 2}, p.add)

@@ -16,8 +16,8 @@ type Plan struct {
 	Tiles         int // network tiles per pass; for inpainting an upper bound (the window depends on the mask)
 	TileSteps     int // Tiles × steps: the total progress counts to
 	// Seconds is the estimated time on the engine's backend: on the CPU
-	// from one tile's measured time (refined by every restore), on the GPU
-	// from the latest restore; 0 before the GPU has run one.
+	// from one tile's measured time, on the GPU from the calibration Load
+	// runs (one tile, one step), each refined by every restore.
 	Seconds float64
 	Backend string // WebGPU or CPU
 }
@@ -59,8 +59,8 @@ type costs struct {
 	// and vjp (the sampler's own work, the blending, the machine's load);
 	// 0 before one.
 	factor float64
-	// gpuTileStep is the latest GPU restore's time per tile-step; 0
-	// before one.
+	// gpuTileStep is the latest GPU restore's time per tile-step, the
+	// calibration's before the first.
 	gpuTileStep time.Duration
 }
 
