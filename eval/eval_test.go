@@ -139,16 +139,22 @@ func tinySetup(t *testing.T, seed uint64, n int) (*model.Model, []Image) {
 	return m, imgs
 }
 
+// tinyConfig evaluates tasks × methods × steps on the tiny model m and
+// its images, on the CPU with the face presets.
+func tinyConfig(m *model.Model, imgs []Image, tasks []Task, methods []string, steps []int) Config {
+	return Config{Images: imgs, Res: 16, Tasks: tasks, Methods: methods, Steps: steps,
+		Options: func(t Task, meth sampler.Method, n int) sampler.Options {
+			return restore.Options(restore.PriorFace, t.Base, meth, n, t.SigmaY)
+		},
+		Backend: func() sampler.Backend { return cpu.New(m.NewRunner()) }}
+}
+
 // A whole small evaluation on a random tiny model: H†y is perfectly
 // consistent, every row has one value per image, and the report and
 // montages come out.
 func TestRunSmall(t *testing.T) {
 	m, imgs := tinySetup(t, 5, 3)
-	c := Config{Images: imgs, Res: 16, Tasks: []Task{Tasks[0], Tasks[3]}, Methods: []string{"cpigdm", Pinv, Bicubic}, Steps: []int{1, 2},
-		Options: func(t Task, meth sampler.Method, n int) sampler.Options {
-			return restore.Options(restore.PriorFace, t.Base, meth, n, t.SigmaY)
-		},
-		Backend: func() sampler.Backend { return cpu.New(m.NewRunner()) }}
+	c := tinyConfig(m, imgs, []Task{Tasks[0], Tasks[3]}, []string{"cpigdm", Pinv, Bicubic}, []int{1, 2})
 	rows, err := Run(c, 2)
 	if err != nil {
 		t.Fatal(err)
@@ -205,11 +211,7 @@ func TestReportPairedDifferences(t *testing.T) {
 // every image's masks, noise and seeds derive from its index alone.
 func TestRunJobsDeterministic(t *testing.T) {
 	m, imgs := tinySetup(t, 11, 5)
-	c := Config{Images: imgs, Res: 16, Tasks: []Task{Tasks[1], Tasks[3]}, Methods: []string{"cpigdm", "pigdm", Pinv}, Steps: []int{1, 3},
-		Options: func(t Task, meth sampler.Method, n int) sampler.Options {
-			return restore.Options(restore.PriorFace, t.Base, meth, n, t.SigmaY)
-		},
-		Backend: func() sampler.Backend { return cpu.New(m.NewRunner()) }}
+	c := tinyConfig(m, imgs, []Task{Tasks[1], Tasks[3]}, []string{"cpigdm", "pigdm", Pinv}, []int{1, 3})
 	one, err := Run(c, 3)
 	if err != nil {
 		t.Fatal(err)
@@ -262,11 +264,7 @@ func TestInpaintBaselinesAndHoles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := Config{Images: imgs, Res: 16, Tasks: []Task{task}, Methods: []string{"cpigdm", Pinv, Fill, Lanczos, Wiener}, Steps: []int{1},
-		Options: func(t Task, meth sampler.Method, n int) sampler.Options {
-			return restore.Options(restore.PriorFace, t.Base, meth, n, t.SigmaY)
-		},
-		Backend: func() sampler.Backend { return cpu.New(m.NewRunner()) }}
+	c := tinyConfig(m, imgs, []Task{task}, []string{"cpigdm", Pinv, Fill, Lanczos, Wiener}, []int{1})
 	rows, err := Run(c, 2)
 	if err != nil {
 		t.Fatal(err)
