@@ -3,12 +3,13 @@
 package gpu
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"syscall/js"
 
 	"github.com/cogentcore/webgpu/wgpu"
+
+	"conjure/wasm/jspromise"
 )
 
 // openAdapter opens a device through navigator.gpu with syscall/js rather
@@ -22,9 +23,9 @@ func openAdapter() (handles, error) {
 	if !navGPU.Truthy() {
 		return handles{}, fmt.Errorf("%w: this browser has no WebGPU (navigator.gpu is missing)", ErrNoAdapter)
 	}
-	ad, err := await(navGPU.Call("requestAdapter", map[string]any{"powerPreference": "high-performance"}))
+	ad, err := jspromise.Await(navGPU.Call("requestAdapter", map[string]any{"powerPreference": "high-performance"}))
 	if err == nil && !ad.Truthy() {
-		ad, err = await(navGPU.Call("requestAdapter"))
+		ad, err = jspromise.Await(navGPU.Call("requestAdapter"))
 	}
 	if err != nil {
 		return handles{}, fmt.Errorf("%w: requestAdapter: %v", ErrNoAdapter, err)
@@ -32,7 +33,7 @@ func openAdapter() (handles, error) {
 	if !ad.Truthy() {
 		return handles{}, fmt.Errorf("%w: navigator.gpu.requestAdapter() found none (WebGPU disabled or the GPU blocklisted)", ErrNoAdapter)
 	}
-	jd, err := await(ad.Call("requestDevice"))
+	jd, err := jspromise.Await(ad.Call("requestDevice"))
 	if err != nil {
 		return handles{}, fmt.Errorf("gpu: request device: %w", err)
 	}
@@ -108,33 +109,6 @@ func (e *deviceErrors) set(err error) {
 }
 
 func (e *deviceErrors) first() error { return e.err }
-
-// await blocks the calling goroutine until the promise p settles and
-// returns its value, or its rejection as an error.
-func await(p js.Value) (js.Value, error) {
-	type result struct {
-		v   js.Value
-		err error
-	}
-	ch := make(chan result, 1)
-	onResolve := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		ch <- result{v: args[0]}
-		return nil
-	})
-	defer onResolve.Release()
-	onReject := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		msg := "rejected"
-		if len(args) > 0 {
-			msg = js.Global().Get("String").Invoke(args[0]).String()
-		}
-		ch <- result{err: errors.New(msg)}
-		return nil
-	})
-	defer onReject.Release()
-	p.Call("then", onResolve, onReject)
-	r := <-ch
-	return r.v, r.err
-}
 
 // defaultTileBatchBytes is TileBatchBytes's default in a browser, where a
 // tab shares the GPU's memory with the rest of the machine.

@@ -9,8 +9,12 @@
 //	plan(request) → {width, height, tiles, tileSteps, seconds, backend}
 //	info() → info, or null before load (not a promise)
 //
+// and, for the pool of tile workers (pool_js.go), tileLoad, tileEps,
+// tileVJP and tileReset in each pool worker, and usePool(workers, keep) in
+// the Worker that runs the sampler.
+//
 // info is {backend: "webgpu"|"cpu", adapter, resolution, bytes, framed,
-// notice}; a request is {task, pixels: Uint8ClampedArray (RGBA), width,
+// notice, threads}; a request is {task, pixels: Uint8ClampedArray (RGBA), width,
 // height, mask?: Uint8ClampedArray, steps, method, seed} (plan reads no
 // pixels). Progress counts tile-steps (tiles × steps). Failures reject
 // with an Error whose message says what to do; a panic never escapes.
@@ -36,6 +40,13 @@ func main() {
 		"restore": js.FuncOf(restoreFunc),
 		"plan":    js.FuncOf(planFunc),
 		"info":    js.FuncOf(infoFunc),
+		// A pool worker's functions (pool_js.go), and the main Worker's
+		// switch to its pool.
+		"tileLoad":  js.FuncOf(tileLoad),
+		"tileEps":   js.FuncOf(tileEps),
+		"tileVJP":   js.FuncOf(tileVJP),
+		"tileReset": js.FuncOf(tileReset),
+		"usePool":   js.FuncOf(usePool),
 	}))
 	select {} // serve calls for the Worker's lifetime
 }
@@ -72,7 +83,7 @@ func infoFunc(js.Value, []js.Value) any {
 func infoObject(in engine.Info) map[string]any {
 	return map[string]any{
 		"backend": in.Backend, "adapter": in.Adapter, "resolution": in.Resolution,
-		"bytes": in.Bytes, "framed": in.Framed, "notice": in.Notice,
+		"bytes": in.Bytes, "framed": in.Framed, "notice": in.Notice, "threads": in.Threads,
 	}
 }
 

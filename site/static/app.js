@@ -236,7 +236,7 @@ async function updatePlan() {
   const upTo = el.task.value === 'inpaint' && !framedMode ? 'up to ' : '';
   const work = `${upTo}${count(p.tiles, 'tile')} × ${count(steps, 'step')}`;
   const parts = [`Result ${p.width}×${p.height}`, work];
-  if (p.seconds > 0) parts.push(`${upTo ? 'at most' : 'about'} ${duration(p.seconds)} on ${p.backend === 'cpu' ? 'the CPU' : 'WebGPU'}`);
+  if (p.seconds > 0) parts.push(`${upTo ? 'at most' : 'about'} ${duration(p.seconds)} on ${p.backend === 'cpu' ? cpuWhere() : 'WebGPU'}`);
   let text = parts.join(' · ');
   if (p.backend === 'cpu' && p.seconds > CPU_LIMIT_S) {
     planError = `on the CPU this would take about ${duration(p.seconds)}`;
@@ -246,6 +246,12 @@ async function updatePlan() {
   el.estimate.textContent = text;
   el.estimate.classList.toggle('error', planError !== '');
   updateRun();
+}
+
+// cpuWhere names the CPU path with the cores it runs on.
+function cpuWhere() {
+  const n = conjure?.info().threads ?? 1;
+  return `the CPU (${count(n, 'core')})`;
 }
 
 function count(n, what) {
@@ -285,7 +291,7 @@ async function openPhoto(file) {
 
 function readyText() {
   const i = conjure.info();
-  const where = i.backend === 'webgpu' ? `WebGPU${i.adapter ? ` (${i.adapter})` : ''}` : 'the CPU';
+  const where = i.backend === 'webgpu' ? `WebGPU${i.adapter ? ` (${i.adapter})` : ''}` : cpuWhere();
   const what = i.model.framed ? `${i.model.resolution}×${i.model.resolution} frame` : `whole photos, ${i.model.resolution}×${i.model.resolution} tiles`;
   const next = !photo ? 'Drop, paste or pick a photo.' : framedMode ? 'Frame the face and press Restore.' : 'Choose a task and press Restore.';
   return `Ready · model ${i.model.name} (${what}) on ${where}. ${next}`;

@@ -18,6 +18,7 @@
 const TASKS = ['sr4', 'sr2', 'inpaint', 'deblur', 'gray', 'denoise'];
 const METHODS = ['cpigdm', 'pigdm'];
 const MAX_STEPS = 100; // as wasm/engine.MaxSteps
+const MAX_WORKERS = 64;
 const CACHE = 'conjure-models-v1';
 
 /** A loaded model with the Worker that runs it. */
@@ -50,18 +51,24 @@ export class Conjure {
   /**
    * Loads a model and starts the Worker that runs it, on WebGPU when the
    * browser offers an adapter, else on the CPU (info().notice says why).
-   * @param {{model?: string, backend?: 'auto'|'webgpu'|'cpu'}} [options] model: a
+   * @param {{model?: string, backend?: 'auto'|'webgpu'|'cpu', workers?: number}} [options] model: a
    *   shipped model's name ('photo', the default, or 'face64'; its SHA-256
    *   is verified and it is kept in the Cache API), or the URL of another
    *   weight file; backend 'auto' uses a hardware WebGPU adapter and the CPU
    *   otherwise (a software fallback adapter such as SwiftShader is slower
    *   than the CPU path; info().notice says so), 'webgpu' uses any adapter,
-   *   'cpu' skips WebGPU.
+   *   'cpu' skips WebGPU; workers: on the CPU, how many Web Workers run
+   *   the photo model's tiles (default: one a core, as the device's memory
+   *   allows; info().threads says how many run). The result does not
+   *   depend on it.
    * @returns {Promise<Conjure>}
    */
-  static async load({ model, backend = 'auto' } = {}) {
+  static async load({ model, backend = 'auto', workers } = {}) {
     if (backend !== 'auto' && backend !== 'webgpu' && backend !== 'cpu') {
       throw new Error(`backend ${JSON.stringify(backend)}: use 'auto', 'webgpu' or 'cpu'`);
+    }
+    if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= MAX_WORKERS)) {
+      throw new Error(`workers ${workers}: use a whole number from 1 to ${MAX_WORKERS}, or leave it out for one a core`);
     }
     if (model !== undefined && (typeof model !== 'string' || model === '')) {
       throw new Error(`model ${JSON.stringify(model)}: use 'photo', 'face64' or the URL of a .safetensors file`);
@@ -75,7 +82,7 @@ export class Conjure {
       bytes: weights.byteLength,
       shipped: assets.models.map(({ name, bytes, resolution, framed }) => ({ name, bytes, resolution, framed })),
     });
-    c.#load = { op: 'load', wasmExec: assets.wasmExec, wasm: assets.wasm, backend };
+    c.#load = { op: 'load', wasmExec: assets.wasmExec, wasm: assets.wasm, worker: workerURL().href, backend, workers };
     c.#weights = weights.slice(0);
     try {
       await c.#post({ ...c.#load, weights }, [weights]);
@@ -87,17 +94,20 @@ export class Conjure {
   }
 
   /**
-   * What runs the model: {backend: 'webgpu'|'cpu', adapter, model: {name,
-   * resolution, bytes, framed}, models: [{name, resolution, bytes, framed}],
-   * notice?}. framed: the model restores the resolution×resolution frame of
-   * a centred square (the face model), else whole photos; models lists the
-   * shipped ones, the default first; notice says why the CPU runs.
+   * What runs the model: {backend: 'webgpu'|'cpu', adapter, threads,
+   * model: {name, resolution, bytes, framed}, models: [{name, resolution,
+   * bytes, framed}], notice?}. threads: how many Web Workers run a CPU
+   * restore's tiles (1 on WebGPU); framed: the model restores the
+   * resolution×resolution frame of a centred square (the face model), else
+   * whole photos; models lists the shipped ones, the default first; notice
+   * says why the CPU runs.
    */
   info() {
     const i = this.#info;
     const out = {
       backend: i.backend,
       adapter: i.adapter,
+      threads: i.threads,
       model: { name: this.#model.name, resolution: i.resolution, bytes: i.bytes, framed: i.framed },
       models: this.#model.shipped.map((m) => ({ ...m })),
     };
@@ -344,13 +354,18 @@ function hex(digest) {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/** workerURL is where conjure-worker.js is, beside this module. */
+function workerURL() {
+  return new URL('conjure-worker.js', import.meta.url);
+}
+
 /**
  * startWorker starts conjure-worker.js. A page on another origin may not
  * start a Worker from this one directly; a same-origin blob that imports the
  * script may.
  */
 function startWorker() {
-  const url = new URL('conjure-worker.js', import.meta.url);
+  const url = workerURL();
   if (url.origin === globalThis.location?.origin) {
     return new Worker(url, { name: 'conjure' });
   }

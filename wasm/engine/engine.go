@@ -32,6 +32,8 @@ type Engine struct {
 	// allocated once. Whole photos get a tiled network per restore, since
 	// the tiling depends on the photo's size.
 	framed sampler.Backend
+	// pool runs a photo model's tiles on other threads; nil runs them here.
+	pool Pool
 
 	dev *gpu.Device // nil on the CPU
 	gb  *gpu.Backend
@@ -60,6 +62,9 @@ type Info struct {
 	// of the input's centred square; a local model restores whole photos.
 	Framed bool
 	Notice string // why the engine runs on the CPU; empty on the GPU
+	// Threads is how many threads a CPU restore runs on (its pool's
+	// workers); 1 on the GPU.
+	Threads int
 }
 
 // The backend choices of Load.
@@ -204,7 +209,7 @@ func (e *Engine) closeGPU() {
 // Info describes the engine.
 func (e *Engine) Info() Info {
 	return Info{Backend: e.backend, Adapter: e.adapter, Resolution: e.m.Config().Resolution, Bytes: e.bytes,
-		Framed: e.prior == restore.PriorFace, Notice: e.notice}
+		Framed: e.prior == restore.PriorFace, Notice: e.notice, Threads: e.Threads()}
 }
 
 // Close frees the backend's device memory; the Engine must not be used

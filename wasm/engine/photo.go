@@ -67,17 +67,47 @@ func (e *Engine) restorePhoto(j job, r Request, progress func(done, total int)) 
 	return Result{Pixels: out.Pix, Width: prob.OutW, Height: prob.OutH, Backend: backend}, nil
 }
 
-// photoCPU solves prob with the CPU reference network over the tiles of g,
-// one tile at a time (the Worker has one thread; the result does not
-// depend on it).
+// photoCPU solves prob with the CPU reference network over the tiles of g:
+// on the pool's workers when there is a pool, else here, one tile at a
+// time (the Worker has one thread). The result does not depend on which.
 func (e *Engine) photoCPU(prob *restore.Problem, g *tile.Grid, j job, seed uint64, progress func(done, total int)) ([]float64, error) {
-	count := newTileSteps(g.Tiles(), j.o.Steps, passCosts(g.Tiles() <= cpuKeep), progress)
-	net, err := tile.New(g, e.m.Config().InChannels, func() tile.Network { return e.m.NewRunner() },
-		tile.Options{Workers: 1, Keep: cpuKeep, Progress: count.tiles})
+	workers, keep, newNet := 1, cpuKeep, func() tile.Network { return e.m.NewRunner() }
+	if e.pool != nil {
+		nets, err := e.pool.Tiles(g.Tiles())
+		if err != nil {
+			return nil, err
+		}
+		// Every tile gets its own proxy, so tile.Net treats all as
+		// resident; the pool's workers decide what they keep.
+		workers, keep = e.pool.Workers(), g.Tiles()
+		newNet = func() tile.Network {
+			n := nets[0]
+			nets = nets[1:]
+			return n
+		}
+	}
+	count := newTileSteps(g.Tiles(), j.o.Steps, passCosts(e.keepsAll(g.Tiles())), progress)
+	net, err := tile.New(g, e.m.Config().InChannels, newNet, tile.Options{Workers: workers, Keep: keep, Progress: count.tiles})
 	if err != nil {
 		return nil, err
 	}
-	return restore.RunPhoto(cpu.New(net), prob, j.o, seed, count.step)
+	x, err := restore.RunPhoto(cpu.New(net), prob, j.o, seed, count.step)
+	if e.pool != nil {
+		if perr := e.pool.Err(); perr != nil {
+			return nil, fmt.Errorf("a tile worker failed (%v): reload the page and try again", perr)
+		}
+	}
+	return x, err
+}
+
+// keepsAll reports whether a CPU restore over tiles tiles keeps every
+// tile's activations between Eps and VJP.
+func (e *Engine) keepsAll(tiles int) bool {
+	if e.pool == nil {
+		return tiles <= cpuKeep
+	}
+	w := e.pool.Workers()
+	return (tiles+w-1)/w <= e.pool.Keep()
 }
 
 // photoGPU solves prob on the GPU with a TiledNet over g made for this

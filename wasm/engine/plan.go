@@ -77,16 +77,18 @@ func (e *Engine) estimate(tiles, steps int) time.Duration {
 }
 
 // cpuStepCost predicts one step over tiles tiles on the CPU: each tile's
-// Eps and VJP, and a second Eps where the CPU keeps no activations.
+// Eps and VJP, and a second Eps where the CPU keeps no activations; a
+// pool's workers share the tiles, the busiest running ⌈tiles/workers⌉.
 func (e *Engine) cpuStepCost(tiles int) time.Duration {
 	if e.cost.eps == 0 {
 		e.timeTile()
 	}
 	per := e.cost.eps + e.cost.vjp
-	if e.prior == restore.PriorPhoto && tiles > cpuKeep {
+	if e.prior == restore.PriorPhoto && !e.keepsAll(tiles) {
 		per += e.cost.eps
 	}
-	return time.Duration(tiles) * per
+	threads := e.Threads()
+	return time.Duration((tiles+threads-1)/threads) * per
 }
 
 // timeTile times one tile's Eps and VJP on a fresh CPU network.

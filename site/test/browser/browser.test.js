@@ -156,6 +156,48 @@ async function runUI(p, name, backend) {
   return { status, total: max, result };
 }
 
+/**
+ * apiRestore loads model through the page's Conjure API (on backend, with
+ * workers) and restores img 2×, returning what the API reports: info, the
+ * plan, the progress calls, the backend, the time and the image.
+ */
+async function apiRestore(img, { model, backend, workers, steps, seed }) {
+  const r = await page.evaluate(async ({ px, width, height, model, backend, workers, steps, seed }) => {
+    const { Conjure } = await import('/conjure.js');
+    const c = await Conjure.load({ model, backend, workers });
+    const plan = await c.plan({ task: 'sr2', width, height, steps });
+    const progress = [];
+    const r = await c.restore({
+      task: 'sr2', input: new ImageData(new Uint8ClampedArray(px), width, height), steps, seed,
+      onProgress: (done, total) => progress.push([done, total]),
+    });
+    const info = c.info();
+    c.close();
+    return { info, plan, progress, backend: r.backend, ms: r.ms, width: r.image.width, height: r.image.height, px: Array.from(r.image.data) };
+  }, { px: Array.from(img.data), width: img.width, height: img.height, model, backend, workers, steps, seed });
+  return { ...r, image: { width: r.width, height: r.height, data: Uint8ClampedArray.from(r.px) } };
+}
+
+/**
+ * tinyCase is the nine-tile case of the small test model: a 16×16 photo
+ * restored 2× in 2 steps, seed 3, with the command line's result.
+ */
+async function tinyCase(name) {
+  const steps = 2;
+  const seed = 3;
+  const img = crop(FIGURE, 40, 200, 16, 16);
+  const input = path.join(tmp, `${name}.png`);
+  fs.writeFileSync(input, encodePNG(img));
+  const want = await cli(`${name}-sr2`, ['--task', 'sr2', '--input', input, '--model', TINY_MODEL, '--steps', String(steps), '--seed', String(seed)]);
+  return { img, steps, seed, want };
+}
+
+/** checkProgress checks that progress calls grew to total, against total. */
+function checkProgress(progress, total) {
+  assert.deepEqual(progress.at(-1), [total, total], `progress ${JSON.stringify(progress)}`);
+  assert.ok(progress.every(([d, t], i) => t === total && (i === 0 || d > progress[i - 1][0])), `progress ${JSON.stringify(progress)}`);
+}
+
 test('UI: the photo model restores a whole two-tile photo 4× as the CLI does', { timeout: RESTORE_MS + 60_000 }, async () => {
   const img = crop(FIGURE, 20, 30, 24, 16);
   const file = await openPhoto(page, 'ui-photo-sr4', img);
@@ -242,41 +284,38 @@ test('UI: the face model restores its square frame', { timeout: RESTORE_MS + LOA
 });
 
 test('API: a nine-tile photo through Conjure equals conjure restore --backend cpu', { timeout: RESTORE_MS + LOAD_MS }, async () => {
-  const steps = 2;
-  const seed = 3;
-  const img = crop(FIGURE, 40, 200, 16, 16);
-  const input = path.join(tmp, 'api-tiny.png');
-  fs.writeFileSync(input, encodePNG(img));
-  const want = await cli('api-tiny-sr2', ['--task', 'sr2', '--input', input, '--model', TINY_MODEL, '--steps', String(steps), '--seed', String(seed)]);
+  const { img, steps, seed, want } = await tinyCase('api-tiny');
   const t0 = Date.now();
-  const got = await page.evaluate(async ({ px, width, height, steps, seed, model }) => {
-    const { Conjure } = await import('/conjure.js');
-    const c = await Conjure.load({ model, backend: 'webgpu' });
-    const plan = await c.plan({ task: 'sr2', width, height, steps });
-    const progress = [];
-    const r = await c.restore({
-      task: 'sr2', input: new ImageData(new Uint8ClampedArray(px), width, height), steps, seed,
-      onProgress: (done, total) => progress.push([done, total]),
-    });
-    const info = c.info();
-    c.close();
-    return { info, plan, progress, backend: r.backend, ms: r.ms, width: r.image.width, height: r.image.height, px: Array.from(r.image.data) };
-  }, { px: Array.from(img.data), width: img.width, height: img.height, steps, seed, model: TINY_PATH });
+  const got = await apiRestore(img, { model: TINY_PATH, backend: 'webgpu', steps, seed });
   console.log(`# api-tiny-sr2: ${((Date.now() - t0) / 1000).toFixed(1)} s, restore ${got.ms.toFixed(0)} ms on ${got.info.adapter}`);
-  const result = { width: got.width, height: got.height, data: Uint8ClampedArray.from(got.px) };
+  const result = got.image;
   fs.writeFileSync(path.join(ARTIFACTS, 'api-tiny-sr2-browser.png'), encodePNG(result));
 
   assert.equal(got.backend, 'webgpu', `ran on ${got.backend}: ${got.info.notice}`);
   assert.deepEqual(got.info.model, { name: 'tiny-local', resolution: 16, bytes: fs.statSync(TINY_MODEL).size, framed: false });
   assert.deepEqual(got.info.models.map((m) => m.name), ['photo', 'face64']);
-  assert.deepEqual([got.width, got.height], [32, 32]);
+  assert.deepEqual([result.width, result.height], [32, 32]);
   assert.equal(got.plan.tiles, 9, `plan ${JSON.stringify(got.plan)}`);
-  const total = 9 * steps;
-  assert.deepEqual(got.progress.at(-1), [total, total], `progress ${JSON.stringify(got.progress)}`);
-  assert.ok(got.progress.every(([d, t], i) => t === total && (i === 0 || d > got.progress[i - 1][0])), `progress ${JSON.stringify(got.progress)}`);
+  checkProgress(got.progress, 9 * steps);
   const db = psnr(result, want);
   console.log(`# api-tiny-sr2: PSNR against the CLI ${db.toFixed(2)} dB`);
   assert.ok(db >= 40, `browser vs CLI PSNR ${db.toFixed(2)} dB < 40`);
+});
+
+test('API: on the CPU, tiles run on a pool of Web Workers: 1 and 3 give the same image, the CLI\'s', { timeout: RESTORE_MS + 2 * LOAD_MS }, async () => {
+  const { img, steps, seed, want } = await tinyCase('api-pool');
+  const runs = {};
+  for (const workers of [1, 3]) {
+    const r = await apiRestore(img, { model: TINY_PATH, backend: 'cpu', workers, steps, seed });
+    runs[workers] = r;
+    console.log(`# api-pool: ${workers} workers: restore ${r.ms.toFixed(0)} ms`);
+    assert.equal(r.backend, 'cpu');
+    assert.equal(r.info.threads, workers, `info ${JSON.stringify(r.info)}`);
+    checkProgress(r.progress, 9 * steps);
+    const db = psnr(r.image, want);
+    assert.ok(db >= 40, `${workers} workers vs CLI PSNR ${db.toFixed(2)} dB < 40`);
+  }
+  assert.deepEqual(runs[3].image.data, runs[1].image.data, '3 workers gave another image than 1');
 });
 
 test('API: a cancelled restore rejects with AbortError, and the instance restores again', { timeout: RESTORE_MS + 2 * LOAD_MS }, async () => {
