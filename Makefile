@@ -5,9 +5,9 @@ GO      ?= go
 PYTHON  ?= /usr/bin/python3
 BIN     := bin
 # Debian packages the test layers need; installed only when missing.
-DEB_PKGS := python3-torch python3-numpy python3-pil mesa-vulkan-drivers libvulkan1 gcc libc6-dev
+DEB_PKGS := python3-torch python3-numpy python3-pil mesa-vulkan-drivers libvulkan1 gcc libc6-dev nodejs
 
-.PHONY: eval sweep sweep-detail eval-photo sweep-photo sweep-photo-starts all build test test-go test-fuzz test-train test-worker test-browser bench-browser browser-deps deps site serve clean
+.PHONY: eval sweep sweep-detail eval-photo sweep-photo sweep-photo-starts all build test test-go test-fuzz test-train test-worker test-browser bench-browser bench-gemm-wasm browser-deps deps site serve clean
 
 all: build
 
@@ -30,6 +30,18 @@ test-go:
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./wasm/... ./gpu/... ./site/worker/... ./restore/... ./sampler/... ./model/... ./cpu/... ./operator/... ./imaging/... ./classical/...
 	$(GO) test ./...
+	GOOS=js GOARCH=wasm $(GO) test -exec "$(CURDIR)/site/test/wasm/exec.sh" $(WASM_TESTED)
+
+# The packages the browser's CPU path runs, tested as GOOS=js binaries under
+# Node with the SIMD GEMM kernel loaded as the page loads it (site/test/wasm).
+WASM_TESTED := ./model ./sampler ./cpu ./operator ./imaging ./restore/... ./classical/...
+
+## bench-gemm-wasm: the convolutions' matrix products in Debian's Chromium —
+## gonum, the plain-Go fallback and the SIMD kernel — beside native, 1 core.
+bench-gemm-wasm: browser-deps
+	$(GO) test -run '^$$' -bench '^BenchmarkSgemm$$' -cpu 1 ./model
+	CONJURE_WASM_RUNNER=chromium GOOS=js GOARCH=wasm $(GO) test -exec "$(CURDIR)/site/test/wasm/exec.sh" \
+		-run '^$$' -bench '^BenchmarkSgemm$$' ./model
 
 # Short fuzzing runs of the parsers and constructors that take untrusted input.
 test-fuzz:
@@ -55,13 +67,16 @@ test-browser: browser-deps build site
 	cd $(BROWSER_TEST) && node --test --test-reporter=spec browser.test.js
 
 ## bench-browser: time a whole-photo restore in Chromium through the page's
-## Conjure API (SIZE: the output, STEPS, BACKEND auto, webgpu or cpu; auto runs on the CPU where the only adapter is SwiftShader); not part of
-## make test: on SwiftShader a 256×256 restore takes minutes.
+## Conjure API (SIZE: the output, STEPS, BACKEND auto, webgpu or cpu; auto
+## runs on the CPU where the only adapter is SwiftShader; WORKERS: the CPU
+## path's pool, default one a core) beside `conjure restore --backend cpu`
+## on the same input; not part of make test: on SwiftShader a 256×256
+## restore takes minutes.
 SIZE    ?= 256x256
 STEPS   ?= 5
 BACKEND ?= auto
-bench-browser: browser-deps site
-	cd $(BROWSER_TEST) && node bench.js --size $(SIZE) --steps $(STEPS) --backend $(BACKEND)
+bench-browser: browser-deps build site
+	cd $(BROWSER_TEST) && node bench.js --size $(SIZE) --steps $(STEPS) --backend $(BACKEND) $(if $(WORKERS),--workers $(WORKERS))
 
 ## browser-deps: Debian's chromium and the pinned npm modules, if missing.
 browser-deps:

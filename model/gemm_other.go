@@ -1,11 +1,9 @@
-//go:build !amd64
+//go:build !amd64 && !js
 
 package model
 
-// haveFMA is false off amd64: sgemmAcc uses gonum's Sgemm.
-const haveFMA = false
-
-// sgemmKernel4x16 is never called off amd64 (haveFMA is false).
-func sgemmKernel4x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int) {
-	panic("model: sgemmKernel4x16 without amd64")
+// sgemmArch is sgemmAcc where Conjure has no kernel of its own: gonum's
+// Sgemm (with gonum's assembly on arm64).
+func sgemmArch(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	sgemmGonum(m, n, k, a, lda, b, ldb, c, ldc)
 }

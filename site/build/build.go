@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"conjure/model"
+	"conjure/model/wasmgemm"
 	"conjure/models"
 	"conjure/restore"
 )
@@ -68,6 +69,7 @@ func build(out string) (Manifest, error) {
 	man := Manifest{
 		Wasm:     w.hashed("conjure", ".wasm", wasm),
 		WasmExec: w.hashed("wasm_exec", ".js", wasmExec),
+		Kernel:   w.hashed("sgemm", ".wasm", wasmgemm.Module()),
 	}
 	for _, name := range models.Names {
 		info, err := shipModel(&w, name)

@@ -1,6 +1,6 @@
 // Command build assembles the deployable site into one folder: the static
 // files of site/static under their own names, and the WebAssembly, Go's
-// wasm_exec.js and the shipped models (package models: photo, the default,
+// wasm_exec.js, the SIMD GEMM kernel and the shipped models (package models: photo, the default,
 // and face64) under content-hashed names in assets/, listed in assets.json
 // for conjure.js and the service worker.
 //

@@ -20,6 +20,9 @@ const hashedDir = "assets/"
 type Manifest struct {
 	Wasm     string `json:"wasm"`
 	WasmExec string `json:"wasmExec"`
+	// Kernel is the WebAssembly SIMD128 GEMM kernel (model/wasmgemm) each
+	// Worker instantiates with the Go instance's memory.
+	Kernel string `json:"kernel"`
 	// Model is the default model, Models[0]: what Conjure.load() loads.
 	Model ModelInfo `json:"model"`
 	// Models lists every shipped model, the default first.

@@ -11,12 +11,12 @@
 // from ε to its VJP) and only the tiles' inputs and outputs move, as
 // transferred buffers. Terminating this Worker ends its pool too.
 //
-// Messages in:  {id, op: 'load', wasmExec, wasm, worker, weights: ArrayBuffer, backend: 'auto'|'webgpu'|'cpu', workers?}
+// Messages in:  {id, op: 'load', wasmExec, wasm, kernel, worker, weights: ArrayBuffer, backend: 'auto'|'webgpu'|'cpu', workers?}
 //               {id, op: 'restore', request: {task, pixels, width, height, mask?, steps, method, seed, sigmaY?}}
 //               {id, op: 'plan', request: {task, width, height, steps, method, seed}}
 // Messages out: {id, progress: [done, total]} during a restore (tile-steps), then
 //               {id, ok: true, value, info} or {id, ok: false, error, info}
-// A pool worker gets {id, op: 'tile-load', wasmExec, module, weights, keep},
+// A pool worker gets {id, op: 'tile-load', wasmExec, module, kernel, weights, keep},
 // then 'tile-eps' {slot, x, tau}, 'tile-vjp' {slot, v} (the bytes of
 // float64 vectors, answered the same way) and 'tile-reset'.
 // URLs arrive absolute, so this script also works when started from a blob
@@ -26,6 +26,7 @@
 let engine = null; // globalThis.conjureEngine once Go's main has run
 let booting = null; // the pending start, so concurrent loads start Go once
 let module = null; // the compiled WebAssembly, which pool workers share
+let kernel = null; // the compiled SIMD GEMM kernel, or null without one
 
 // A pool worker keeps the activations of KEEP tiles between ε and VJP and
 // recomputes the forward pass of any more. It holds the model and a
@@ -56,10 +57,27 @@ async function compile(wasmURL) {
   }
 }
 
-// boot loads Go's wasm_exec.js, instantiates the compiled module, runs main
-// (which registers conjureEngine and then waits for calls) and returns the
-// engine.
-async function boot(wasmExecURL, compiled) {
+// compileKernel downloads and compiles the SIMD128 GEMM kernel of the
+// convolutions (model/wasmgemm). Without it — a browser with no SIMD128, a
+// failed download — Go runs its own loops: the same results, slower.
+async function compileKernel(url) {
+  try {
+    const resp = await fetch(url);
+    if (!resp.ok) {
+      throw new Error(`HTTP ${resp.status}`);
+    }
+    return await WebAssembly.compile(await resp.arrayBuffer());
+  } catch (err) {
+    console.warn(`conjure: no SIMD kernel (${err.message}); the CPU path runs slower`);
+    return null;
+  }
+}
+
+// boot loads Go's wasm_exec.js, instantiates the compiled module and the
+// kernel, which imports the module's memory so that Go's slices are its
+// operands, runs main (which registers conjureEngine and then waits for
+// calls) and returns the engine.
+async function boot(wasmExecURL, compiled, compiledKernel) {
   try {
     importScripts(wasmExecURL);
   } catch (err) {
@@ -75,6 +93,11 @@ async function boot(wasmExecURL, compiled) {
   // The WebGPU binding uploads buffers straight from the module's memory,
   // which it finds here.
   globalThis.wasm = { module: compiled, instance };
+  if (compiledKernel) {
+    // model/gemm_js.go looks the kernel up once, on the first product.
+    const k = await WebAssembly.instantiate(compiledKernel, { go: { mem: instance.exports.mem } });
+    globalThis.conjureSgemm = k.exports.sgemm;
+  }
   // run resolves only when main returns, which it never does: main runs
   // until it registers conjureEngine and waits.
   go.run(instance).catch((err) => console.error('conjure: Go exited:', err));
@@ -84,12 +107,15 @@ async function boot(wasmExecURL, compiled) {
   return globalThis.conjureEngine;
 }
 
-// start boots Go once, from the URL or the compiled module.
-async function start(wasmExec, wasm, compiled) {
+// start boots Go once, from the URLs or the compiled modules.
+async function start(wasmExec, wasm, compiled, kernelURL, compiledKernel) {
   if (!engine) {
     booting ??= (async () => {
-      module = compiled ?? await compile(wasm);
-      return boot(wasmExec, module);
+      [module, kernel] = await Promise.all([
+        compiled ?? compile(wasm),
+        compiledKernel !== undefined ? compiledKernel : compileKernel(kernelURL),
+      ]);
+      return boot(wasmExec, module, kernel);
     })().catch((err) => {
       booting = null; // let a later load try again
       throw err;
@@ -141,7 +167,7 @@ class Pool {
       p.#workers.push(w);
     }
     try {
-      await Promise.all(p.#workers.map((w) => p.#call(w, { op: 'tile-load', wasmExec, module, weights, keep: KEEP })));
+      await Promise.all(p.#workers.map((w) => p.#call(w, { op: 'tile-load', wasmExec, module, kernel, weights, keep: KEEP })));
     } catch (err) {
       p.close();
       throw err;
@@ -229,13 +255,13 @@ async function usePool(msg, info) {
 async function handle(msg) {
   switch (msg.op) {
     case 'load': {
-      await start(msg.wasmExec, msg.wasm);
+      await start(msg.wasmExec, msg.wasm, null, msg.kernel);
       const info = await engine.load(new Uint8Array(msg.weights), msg.backend);
       await usePool(msg, info);
       return { value: engine.info() };
     }
     case 'tile-load':
-      await start(msg.wasmExec, null, msg.module);
+      await start(msg.wasmExec, null, msg.module, null, msg.kernel);
       return { value: await engine.tileLoad(new Uint8Array(msg.weights), msg.keep) };
     case 'tile-eps': {
       const value = await engine.tileEps(msg.slot, new Uint8Array(msg.x), msg.tau);

@@ -82,7 +82,7 @@ export class Conjure {
       bytes: weights.byteLength,
       shipped: assets.models.map(({ name, bytes, resolution, framed }) => ({ name, bytes, resolution, framed })),
     });
-    c.#load = { op: 'load', wasmExec: assets.wasmExec, wasm: assets.wasm, worker: workerURL().href, backend, workers };
+    c.#load = { op: 'load', wasmExec: assets.wasmExec, wasm: assets.wasm, kernel: assets.kernel, worker: workerURL().href, backend, workers };
     c.#weights = weights.slice(0);
     try {
       await c.#post({ ...c.#load, weights }, [weights]);
@@ -305,7 +305,7 @@ async function fetchAssets() {
   }
   const abs = (u) => new URL(u, url).href;
   const models = a.models.map((m) => ({ ...m, url: abs(m.url) }));
-  return { ...a, wasm: abs(a.wasm), wasmExec: abs(a.wasmExec), model: models[0], models };
+  return { ...a, wasm: abs(a.wasm), wasmExec: abs(a.wasmExec), kernel: abs(a.kernel), model: models[0], models };
 }
 
 /**

@@ -64,7 +64,7 @@ self.addEventListener('fetch', (event) => {
 
 // hashedURLs lists the content-hashed files that assets.json names, as paths.
 function hashedURLs(assets) {
-  return [assets.wasm, assets.wasmExec, ...assets.models.map((m) => m.url)].map((u) => new URL(u, self.location.origin).pathname);
+  return [assets.wasm, assets.wasmExec, assets.kernel, ...assets.models.map((m) => m.url)].map((u) => new URL(u, self.location.origin).pathname);
 }
 
 async function cacheFirst(request) {

@@ -261,6 +261,7 @@ func TestAssetManifest(t *testing.T) {
 	var m struct {
 		Wasm     string  `json:"wasm"`
 		WasmExec string  `json:"wasmExec"`
+		Kernel   string  `json:"kernel"`
 		Model    model   `json:"model"`
 		Models   []model `json:"models"`
 	}
@@ -269,14 +270,16 @@ func TestAssetManifest(t *testing.T) {
 		t.Fatalf("assets.json: %v\n%s", err, body)
 	}
 	hashed := regexp.MustCompile(`^/assets/[a-z0-9_]+\.[0-9a-f]{12}\.(wasm|js|safetensors)$`)
-	for _, u := range []string{m.Wasm, m.WasmExec} {
+	for _, u := range []string{m.Wasm, m.WasmExec, m.Kernel} {
 		if !hashed.MatchString(u) {
 			t.Errorf("assets.json names %q, want /assets/NAME.HASH.EXT", u)
 		}
 	}
-	resp, wasm := get(t, http.MethodGet, base+m.Wasm, nil)
-	if resp.StatusCode != http.StatusOK || !bytes.HasPrefix(wasm, []byte("\x00asm")) {
-		t.Errorf("GET %s: status %d, want a WebAssembly module", m.Wasm, resp.StatusCode)
+	for _, u := range []string{m.Wasm, m.Kernel} {
+		resp, wasm := get(t, http.MethodGet, base+u, nil)
+		if resp.StatusCode != http.StatusOK || !bytes.HasPrefix(wasm, []byte("\x00asm")) {
+			t.Errorf("GET %s: status %d, want a WebAssembly module", u, resp.StatusCode)
+		}
 	}
 	if len(m.Models) != 2 || m.Models[0].Name != "photo" || m.Models[1].Name != "face64" || m.Model != m.Models[0] {
 		t.Fatalf("assets.json models %+v, default %+v: want photo (the default) and face64", m.Models, m.Model)
