@@ -15,10 +15,10 @@ func SampleCPiGDM(b Backend, x Vec, grid []float64, p *Problem, o Options, cb fu
 		noisy = NoisyPlan(grid, o.W, o.Lambda, p.SigmaY)
 	}
 	d := p.Op.In()
-	eps, g, v, r := b.NewVec(d), b.NewVec(d), b.NewVec(d), b.NewVec(d)
+	eps, g, v, r, x0 := b.NewVec(d), b.NewVec(d), b.NewVec(d), b.NewVec(d), b.NewVec(d)
 	m1, m2, ym := b.NewVec(d), b.NewVec(d), b.NewVec(p.Op.Out())
 	for i, f := range plan {
-		residual(b, p, x, grid[i], eps, v, r)
+		residual(b, p, x, grid[i], eps, v, x0)
 		b.VJP(g, v)
 		extra := []Term{}
 		if noisy != nil {
@@ -32,13 +32,13 @@ func SampleCPiGDM(b Backend, x Vec, grid []float64, p *Problem, o Options, cb fu
 		b.Combine(r, Term{f.AP - f.AQ, x}, Term{f.BP - f.BQ, eps}, Term{f.GP - f.GQ, g})
 		b.Apply(p.Op, operator.Project, v, r)
 		b.Combine(x, append([]Term{{f.AQ, x}, {f.BQ, eps}, {f.GQ, g}, {1, v}, {f.D, p.PinvY}}, extra...)...)
-		report(cb, grid, i)
+		report(cb, grid, i, x0)
 	}
 	return nil
 }
 
-// residual sets eps = ε(x, τ) and v = H†y − P x̂₀ with Tweedie's
-// x̂₀ = (x − σ_τ ε)/μ_τ, using r as scratch.
+// residual sets eps = ε(x, τ), r = Tweedie's x̂₀ = (x − σ_τ ε)/μ_τ and
+// v = H†y − P x̂₀.
 func residual(b Backend, p *Problem, x Vec, tau float64, eps, v, r Vec) {
 	b.Eps(eps, x, tau)
 	mu, s := Mu(tau), Sigma(tau)

@@ -27,7 +27,7 @@ func SampleDPS(b Backend, x Vec, grid []float64, p *Problem, o Options, cb func(
 			c = o.W / (n * ma)
 		}
 		b.Combine(x, Term{mb / ma, x}, Term{sb - sa*mb/ma, eps}, Term{c, u}, Term{-c * sa, g})
-		report(cb, grid, i)
+		report(cb, grid, i, x0)
 	}
 	return nil
 }

@@ -33,7 +33,7 @@ func SamplePiGDM(b Backend, x Vec, grid []float64, p *Problem, o Options, cb fun
 		b.VJP(g, v)
 		k := o.W / 2 * Beta(ta) * math.Exp(logE1(ta, o.Lambda)-logE1(tb, o.Lambda)) * (ta - tb)
 		b.Combine(x, Term{f.AQ, x}, Term{f.BQ, eps}, Term{k / mu, v}, Term{-k * s / mu, g})
-		report(cb, grid, i)
+		report(cb, grid, i, r)
 	}
 	return nil
 }

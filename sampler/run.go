@@ -78,6 +78,10 @@ func NewProblem(b Backend, op operator.Operator, y []float64, sigmaY float64) (*
 type Step struct {
 	I, N     int
 	From, To float64
+	// X0 is the step's Tweedie estimate x̂₀ = (x − σ ε(x, From))/μ at
+	// From, on the backend: a preview of the result. It is valid only
+	// during the callback.
+	X0 Vec
 }
 
 // Sampler advances x in place along grid (descending τ) for problem p and
@@ -195,10 +199,10 @@ func Run(b Backend, p *Problem, o Options, s Start, z []float64, cb func(Step)) 
 	return x, nil
 }
 
-// report calls cb for step i of grid, if cb is set.
-func report(cb func(Step), grid []float64, i int) {
+// report calls cb for step i of grid, whose x̂₀ is x0, if cb is set.
+func report(cb func(Step), grid []float64, i int, x0 Vec) {
 	if cb != nil {
-		cb(Step{I: i + 1, N: len(grid) - 1, From: grid[i], To: grid[i+1]})
+		cb(Step{I: i + 1, N: len(grid) - 1, From: grid[i], To: grid[i+1], X0: x0})
 	}
 }
 
