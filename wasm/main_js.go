@@ -87,7 +87,9 @@ func infoObject(in engine.Info) map[string]any {
 	}
 }
 
-// restoreFunc is conjureEngine.restore(request, onProgress).
+// restoreFunc is conjureEngine.restore(request, onProgress, onPreview):
+// onPreview, when given, gets (pixels, width, height, step, steps) after
+// every step, the last time with the result.
 func restoreFunc(_ js.Value, args []js.Value) any {
 	return promise(func() (any, error) {
 		if eng == nil {
@@ -104,7 +106,15 @@ func restoreFunc(_ js.Value, args []js.Value) any {
 		if len(args) > 1 && args[1].Type() == js.TypeFunction {
 			progress = func(done, total int) { args[1].Invoke(done, total) }
 		}
-		res, err := eng.Restore(r, progress)
+		var preview func(engine.Preview)
+		if len(args) > 2 && args[2].Type() == js.TypeFunction {
+			preview = func(p engine.Preview) {
+				px := js.Global().Get("Uint8ClampedArray").New(len(p.Pixels))
+				js.CopyBytesToJS(px, p.Pixels)
+				args[2].Invoke(px, p.Width, p.Height, p.Step, p.Steps)
+			}
+		}
+		res, err := eng.Restore(r, progress, preview)
 		if err != nil {
 			return nil, err
 		}

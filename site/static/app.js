@@ -39,7 +39,8 @@
 //                "Restored W×H in N ms on BACKEND (ADAPTER) · …", or the error
 //   #notice      shown (not hidden) when the backend is 'cpu', with the reason
 //   #compare     the before/after view over the whole result; #before and #result
-//                <canvas> at the output's size (#result readable with getImageData)
+//                <canvas> at the output's size (#result readable with getImageData;
+//                while a restore runs it shows each step's preview)
 //   #split       <input type=range 0..100>: before/after divider
 //   #enlarge     <button aria-pressed>: pixel-exact enlarged view (1:1 for large results)
 //   #download    <button>: saves #result as a full-resolution PNG
@@ -369,6 +370,9 @@ async function restore() {
         const left = (performance.now() - t0) / 1000 * (total - done) / done;
         setStatus(`Restoring: ${done} of ${total} tile-steps${done < total ? `, about ${duration(left)} left` : ''}…`);
       },
+      // The restoration as it stands after each step, so that a long
+      // restore is watched rather than waited for.
+      onPreview: (image) => showResult(image, j.before),
     });
     showResult(out.image, j.before);
     const adapter = conjure.info().adapter;

@@ -19,6 +19,9 @@
 //           page, or served with CORS)
 // Events (bubbling, composed):
 //   conjure-progress  detail {done, total}
+//   conjure-preview   detail {image: ImageData, step, steps}: the restoration
+//                     as it stands after each step (shown as it arrives);
+//                     the last, step === steps, is the result
 //   conjure-done      detail {image: ImageData, ms, backend}
 //   conjure-error     detail {message}
 // Property: result — the last restored ImageData, or null.
@@ -220,6 +223,12 @@ class ConjureRestore extends HTMLElement {
     before.width = plan.width;
     before.height = plan.height;
     drawNearest(before, job.before);
+    const after = $('.after');
+    const show = (image) => {
+      after.width = image.width;
+      after.height = image.height;
+      after.getContext('2d').putImageData(image, 0, 0);
+    };
     const bar = $('progress');
     bar.max = plan.tileSteps;
     bar.value = 0;
@@ -233,12 +242,13 @@ class ConjureRestore extends HTMLElement {
           this.#status(`Restoring: ${done} of ${total} tile-steps…`);
           this.dispatchEvent(new CustomEvent('conjure-progress', { detail: { done, total }, bubbles: true, composed: true }));
         },
+        onPreview: (image, step, steps) => {
+          show(image);
+          this.dispatchEvent(new CustomEvent('conjure-preview', { detail: { image, step, steps }, bubbles: true, composed: true }));
+        },
       });
       this.result = out.image;
-      const after = $('.after');
-      after.width = out.image.width;
-      after.height = out.image.height;
-      after.getContext('2d').putImageData(out.image, 0, 0);
+      show(out.image);
       this.#status(`Restored ${out.image.width}×${out.image.height} in ${Math.round(out.ms)} ms on ${out.backend}.`);
       const link = $('.download');
       after.toBlob((blob) => {

@@ -12,9 +12,11 @@
 // transferred buffers. Terminating this Worker ends its pool too.
 //
 // Messages in:  {id, op: 'load', wasmExec, wasm, kernel, worker, weights: ArrayBuffer, backend: 'auto'|'webgpu'|'cpu', workers?}
-//               {id, op: 'restore', request: {task, pixels, width, height, mask?, steps, method, seed, sigmaY?}}
+//               {id, op: 'restore', request: {task, pixels, width, height, mask?, steps, method, seed, sigmaY?, preview?}}
 //               {id, op: 'plan', request: {task, width, height, steps, method, seed}}
-// Messages out: {id, progress: [done, total]} during a restore (tile-steps), then
+// Messages out: {id, progress: [done, total]} during a restore (tile-steps),
+//               {id, preview: {pixels, width, height, step, steps}} after each
+//               step when request.preview is set (the last, the result), then
 //               {id, ok: true, value, info} or {id, ok: false, error, info}
 // A pool worker gets {id, op: 'tile-load', wasmExec, module, kernel, weights, keep},
 // then 'tile-eps' {slot, x, tau}, 'tile-vjp' {slot, v} (the bytes of
@@ -278,7 +280,10 @@ async function handle(msg) {
         throw new Error('no model loaded: call Conjure.load() first');
       }
       const onProgress = (done, total) => self.postMessage({ id: msg.id, progress: [done, total] });
-      const value = await engine.restore(msg.request, onProgress);
+      const onPreview = msg.request.preview
+        ? (pixels, width, height, step, steps) => self.postMessage({ id: msg.id, preview: { pixels, width, height, step, steps } }, [pixels.buffer])
+        : undefined;
+      const value = await engine.restore(msg.request, onProgress, onPreview);
       return { value, transfer: [value.pixels.buffer] };
     }
     case 'plan':

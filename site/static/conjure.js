@@ -27,7 +27,7 @@ export class Conjure {
   #info;
   #model;
   #next = 1;
-  #pending = new Map(); // id → {resolve, reject, onProgress}
+  #pending = new Map(); // id → {resolve, reject, onProgress, onPreview}
   #queue = Promise.resolve(); // restores run one at a time
   #ready = Promise.resolve(); // the Worker's model load, after a cancelled restore restarted it
   #load; // the load message, less its weights: what a restarted Worker is sent
@@ -126,15 +126,21 @@ export class Conjure {
    * input's centred square is resized to R×R (sr4: (R/4)×(R/4), sr2:
    * (R/2)×(R/2); R = info().model.resolution) and the result is R×R.
    * onProgress counts tile-steps: the network's tiles times the steps.
+   * onPreview, when given, gets the restoration as it stands after every
+   * step, an ImageData the size of the result: the step's estimate of the
+   * clean image (Tweedie's x̂₀), finished as the result is; the last call,
+   * with step === steps, gets the result itself. Each costs one read-back
+   * and one copy of the output; without onPreview there are none.
    * GPU memory: the tiled network holds one batch of tiles' activations
    * (256 MiB, 11 tiles of the photo model), every tile's result and a copy
-   * of the image; C-ΠGDM adds eight image-sized vectors. A 2048×2048
-   * output needs about 820 MB (408 MB the network, 8 × 50 MB the sampler).
+   * of the image; C-ΠGDM adds nine image-sized vectors. A 2048×2048
+   * output needs about 860 MB (408 MB the network, 9 × 50 MB the sampler).
    * @param {{task: 'sr4'|'sr2'|'inpaint'|'deblur'|'gray'|'denoise',
    *   input: ImageData, mask?: ImageData, steps?: number,
    *   method?: 'cpigdm'|'pigdm', seed?: number, sigmaY?: number,
    *   signal?: AbortSignal,
-   *   onProgress?: (done: number, total: number) => void}} o
+   *   onProgress?: (done: number, total: number) => void,
+   *   onPreview?: (image: ImageData, step: number, steps: number) => void}} o
    *   mask: inpainting only, the size of input, white = keep, black = fill.
    *   sigmaY: the measurement's noise in [−1, 1] units, as `conjure restore
    *   --sigma-y` (0: exact; left out: the task's default, 0.05 for denoise).
@@ -144,8 +150,13 @@ export class Conjure {
    *   next call.
    * @returns {Promise<{image: ImageData, ms: number, backend: 'webgpu'|'cpu'}>}
    */
-  async restore({ task, input, mask, steps = 5, method = 'cpigdm', seed = 0, sigmaY, signal, onProgress } = {}) {
+  async restore({ task, input, mask, steps = 5, method = 'cpigdm', seed = 0, sigmaY, signal, onProgress, onPreview } = {}) {
     checkOptions(task, steps, method);
+    for (const [name, f] of [['onProgress', onProgress], ['onPreview', onPreview]]) {
+      if (f !== undefined && typeof f !== 'function') {
+        throw new Error(`${name} must be a function, or left out`);
+      }
+    }
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       throw new Error('signal must be an AbortSignal (from new AbortController().signal), or left out');
     }
@@ -170,6 +181,7 @@ export class Conjure {
       height: input.height,
       pixels: new Uint8ClampedArray(input.data),
       mask: task === 'inpaint' ? new Uint8ClampedArray(mask.data) : undefined,
+      preview: onPreview !== undefined,
     };
     const transfer = [request.pixels.buffer, ...(request.mask ? [request.mask.buffer] : [])];
     const run = this.#queue.then(async () => {
@@ -178,7 +190,7 @@ export class Conjure {
       signal?.addEventListener('abort', cancel, { once: true });
       try {
         const t0 = performance.now();
-        const out = await this.#call({ op: 'restore', request }, transfer, onProgress);
+        const out = await this.#call({ op: 'restore', request }, transfer, { onProgress, onPreview });
         return {
           image: new ImageData(out.pixels, out.width, out.height),
           ms: performance.now() - t0,
@@ -229,15 +241,16 @@ export class Conjure {
     this.#ready.catch(() => {}); // the next call reports a failed reload
   }
 
-  async #call(msg, transfer, onProgress) {
+  // on: the call's {onProgress, onPreview} listeners, if any.
+  async #call(msg, transfer, on = {}) {
     await this.#ready;
-    return this.#post(msg, transfer, onProgress);
+    return this.#post(msg, transfer, on);
   }
 
-  #post(msg, transfer, onProgress) {
+  #post(msg, transfer, on = {}) {
     const id = this.#next++;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject, onProgress });
+      this.#pending.set(id, { resolve, reject, ...on });
       this.#worker.postMessage({ ...msg, id }, transfer);
     });
   }
@@ -249,6 +262,11 @@ export class Conjure {
     }
     if (msg.progress) {
       p.onProgress?.(...msg.progress);
+      return;
+    }
+    if (msg.preview) {
+      const { pixels, width, height, step, steps } = msg.preview;
+      p.onPreview?.(new ImageData(pixels, width, height), step, steps);
       return;
     }
     this.#pending.delete(msg.id);

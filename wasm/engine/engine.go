@@ -121,7 +121,7 @@ func (e *Engine) calibrate() {
 	}
 	// Its result is not needed, and a failure has already been dealt with:
 	// a GPU failure moves the engine to the CPU with a notice.
-	_, _ = e.Restore(Request{Task: string(restore.Denoise), Pixels: px, Width: res, Height: res, Steps: 1, Method: string(sampler.CPiGDM)}, nil)
+	_, _ = e.Restore(Request{Task: string(restore.Denoise), Pixels: px, Width: res, Height: res, Steps: 1, Method: string(sampler.CPiGDM)}, nil, nil)
 }
 
 // cpuNotice says, for a person, why the GPU could not be used.

@@ -97,7 +97,7 @@ func TestFramedMatchesCLIPath(t *testing.T) {
 	src := gradient(40, 24)
 	const steps, seed = 2, 7
 	var p progressLog
-	got, err := e.Restore(Request{Task: "sr4", Pixels: src.Pix, Width: 40, Height: 24, Steps: steps, Method: "cpigdm", Seed: seed}, p.add)
+	got, err := e.Restore(Request{Task: "sr4", Pixels: src.Pix, Width: 40, Height: 24, Steps: steps, Method: "cpigdm", Seed: seed}, p.add, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,6 +169,14 @@ func maskImage(keep []bool, w, h int) *image.NRGBA {
 // command line's options, restore.RunPhoto.
 func reference(t *testing.T, ph restore.Photo, steps int, seed uint64) *image.NRGBA {
 	t.Helper()
+	img, _ := referenceSteps(t, ph, steps, seed)
+	return img
+}
+
+// referenceSteps is reference, and each step's x̂₀ turned into an image as
+// the problem finishes the result.
+func referenceSteps(t *testing.T, ph restore.Photo, steps int, seed uint64) (*image.NRGBA, []*image.NRGBA) {
+	t.Helper()
 	m, err := models.Shipped(models.Photo)
 	if err != nil {
 		t.Fatal(err)
@@ -187,7 +195,17 @@ func reference(t *testing.T, ph restore.Photo, steps int, seed uint64) *image.NR
 		t.Fatal(err)
 	}
 	o := restore.Options(restore.PriorPhoto, ph.Task, sampler.CPiGDM, steps, ph.SigmaY)
-	x, err := restore.RunPhoto(cpu.New(net), prob, o, seed, nil)
+	b := cpu.New(net)
+	var x0s []*image.NRGBA
+	x, err := restore.RunPhoto(b, prob, o, seed, func(s sampler.Step) {
+		x0 := make([]float64, s.X0.Len())
+		b.Read(x0, s.X0)
+		img, err := imaging.Image(prob.Finish(x0), restore.Channels, prob.OutH, prob.OutW)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x0s = append(x0s, img)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +213,7 @@ func reference(t *testing.T, ph restore.Photo, steps int, seed uint64) *image.NR
 	if err != nil {
 		t.Fatal(err)
 	}
-	return img
+	return img, x0s
 }
 
 // TestPhotoMatchesRunPhoto restores a 40×36 photo 2× with the photo model
@@ -207,7 +225,7 @@ func TestPhotoMatchesRunPhoto(t *testing.T) {
 	src := gradient(40, 36)
 	const steps, seed = 1, 5
 	var p progressLog
-	got, err := e.Restore(Request{Task: "sr2", Pixels: src.Pix, Width: 40, Height: 36, Steps: steps, Method: "cpigdm", Seed: seed}, p.add)
+	got, err := e.Restore(Request{Task: "sr2", Pixels: src.Pix, Width: 40, Height: 36, Steps: steps, Method: "cpigdm", Seed: seed}, p.add, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,6 +242,55 @@ func TestPhotoMatchesRunPhoto(t *testing.T) {
 	}
 }
 
+// TestPhotoPreviews checks the previews of a 3-step 4× restore on the CPU
+// pool: one a step, each the size of the result; before the last, the
+// step's x̂₀ finished as the command line's path finishes its result; the
+// last, the result; and the result the same as without previews.
+func TestPhotoPreviews(t *testing.T) {
+	e := cpuEngine(t, models.Photo)
+	e.UsePool(newThreadPool(t, 2, 1))
+	src := gradient(20, 18)
+	const steps, seed = 3, 4
+	req := Request{Task: "sr4", Pixels: src.Pix, Width: 20, Height: 18, Steps: steps, Method: "cpigdm", Seed: seed}
+	var previews []Preview
+	got, err := e.Restore(req, nil, func(p Preview) {
+		p.Pixels = bytes.Clone(p.Pixels)
+		previews = append(previews, p)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := e.Restore(req, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Pixels, plain.Pixels) {
+		t.Error("the result with previews differs from the result without")
+	}
+	want, x0s := referenceSteps(t, restore.Photo{Task: restore.SR4, Input: imaging.Planar(src), H: 18, W: 20, Work: restore.DefaultWork}, steps, seed)
+	if !bytes.Equal(got.Pixels, want.Pix) {
+		t.Error("engine result differs from restore.RunPhoto on the CPU backend")
+	}
+	if len(previews) != steps {
+		t.Fatalf("%d previews, want one a step (%d)", len(previews), steps)
+	}
+	for i, p := range previews {
+		if p.Step != i+1 || p.Steps != steps || p.Width != 80 || p.Height != 72 {
+			t.Fatalf("preview %d: step %d of %d, %d×%d; want step %d of %d, 80×72", i, p.Step, p.Steps, p.Width, p.Height, i+1, steps)
+		}
+		wantPix := got.Pixels
+		if i < steps-1 {
+			wantPix = x0s[i].Pix
+		}
+		if !bytes.Equal(p.Pixels, wantPix) {
+			t.Errorf("preview of step %d differs from the step's x̂₀ (or, last, the result)", p.Step)
+		}
+	}
+	if bytes.Equal(previews[0].Pixels, previews[steps-1].Pixels) {
+		t.Error("the first preview is already the result")
+	}
+}
+
 // TestPhotoSigmaY checks that a request's σ_y reaches the sampler: a
 // denoise with an explicit σ_y equals the command line's path at that σ_y,
 // and differs from the task's default.
@@ -232,7 +299,7 @@ func TestPhotoSigmaY(t *testing.T) {
 	src := gradient(24, 20)
 	const steps, seed = 1, 3
 	sigma := 0.02
-	got, err := e.Restore(Request{Task: "denoise", Pixels: src.Pix, Width: 24, Height: 20, Steps: steps, Method: "cpigdm", Seed: seed, SigmaY: &sigma}, nil)
+	got, err := e.Restore(Request{Task: "denoise", Pixels: src.Pix, Width: 24, Height: 20, Steps: steps, Method: "cpigdm", Seed: seed, SigmaY: &sigma}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +307,7 @@ func TestPhotoSigmaY(t *testing.T) {
 	if !bytes.Equal(got.Pixels, want.Pix) {
 		t.Error("denoise at σ_y = 0.02 differs from restore.RunPhoto at that σ_y")
 	}
-	def, err := e.Restore(Request{Task: "denoise", Pixels: src.Pix, Width: 24, Height: 20, Steps: steps, Method: "cpigdm", Seed: seed}, nil)
+	def, err := e.Restore(Request{Task: "denoise", Pixels: src.Pix, Width: 24, Height: 20, Steps: steps, Method: "cpigdm", Seed: seed}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +330,7 @@ func TestPhotoInpaintKeepsUnmasked(t *testing.T) {
 		keep[i] = !(y >= 18 && y < 22 && x >= 10 && x < 290)
 	}
 	mask := maskImage(keep, w, h)
-	got, err := e.Restore(Request{Task: "inpaint", Pixels: src.Pix, Width: w, Height: h, Mask: mask.Pix, Steps: 1, Method: "cpigdm"}, nil)
+	got, err := e.Restore(Request{Task: "inpaint", Pixels: src.Pix, Width: w, Height: h, Mask: mask.Pix, Steps: 1, Method: "cpigdm"}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +431,7 @@ func TestRestoreErrors(t *testing.T) {
 		for _, k := range append(common, c.cases...) {
 			r := ok
 			k.edit(&r)
-			if _, err := e.Restore(r, nil); err == nil || !strings.Contains(err.Error(), k.want) {
+			if _, err := e.Restore(r, nil, nil); err == nil || !strings.Contains(err.Error(), k.want) {
 				t.Errorf("%s: %s: err = %v, want one containing %q", c.model, k.name, err, k.want)
 			}
 		}
@@ -395,9 +462,10 @@ func TestTileSteps(t *testing.T) {
 	}
 }
 
-// TestPhotoGPU restores a two-tile photo on the GPU (lavapipe natively)
-// and compares it with the CPU reference: float32 against float64, so
-// within a PSNR rather than exactly.
+// TestPhotoGPU restores a two-tile photo in two steps on the GPU (lavapipe
+// natively) and compares it, and the first step's preview, with the CPU
+// reference: float32 against float64, so within a PSNR rather than
+// exactly.
 func TestPhotoGPU(t *testing.T) {
 	e, err := Load(shipped(models.Photo), ForceWebGPU)
 	if err != nil {
@@ -416,20 +484,35 @@ func TestPhotoGPU(t *testing.T) {
 	}
 	src := gradient(40, 24)
 	var p progressLog
-	got, err := e.Restore(Request{Task: "sr2", Pixels: src.Pix, Width: 40, Height: 24, Steps: 1, Method: "cpigdm", Seed: 2}, p.add)
+	var previews []Preview
+	got, err := e.Restore(Request{Task: "sr2", Pixels: src.Pix, Width: 40, Height: 24, Steps: 2, Method: "cpigdm", Seed: 2}, p.add, func(p Preview) {
+		p.Pixels = bytes.Clone(p.Pixels)
+		previews = append(previews, p)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.check(t, 2)
+	p.check(t, 4)
 	if got.Backend != WebGPU || got.Width != 80 || got.Height != 48 {
 		t.Fatalf("result %d×%d on %s, want 80×48 on webgpu", got.Width, got.Height, got.Backend)
 	}
-	want := reference(t, restore.Photo{Task: restore.SR2, Input: imaging.Planar(src), H: 24, W: 40, Work: restore.DefaultWork}, 1, 2)
-	db := metrics.PSNR(imaging.Planar(&image.NRGBA{Pix: got.Pixels, Stride: 4 * 80, Rect: image.Rect(0, 0, 80, 48)}), imaging.Planar(want))
-	if db < 40 {
-		t.Errorf("GPU vs CPU: PSNR %.1f dB < 40", db)
+	want, x0s := referenceSteps(t, restore.Photo{Task: restore.SR2, Input: imaging.Planar(src), H: 24, W: 40, Work: restore.DefaultWork}, 2, 2)
+	if len(previews) != 2 || !bytes.Equal(previews[1].Pixels, got.Pixels) {
+		t.Fatalf("%d previews; want 2, the last the result", len(previews))
 	}
-	t.Logf("GPU vs CPU: PSNR %.1f dB on %s", db, e.Info().Adapter)
+	planar := func(pix []byte) []float64 {
+		return imaging.Planar(&image.NRGBA{Pix: pix, Stride: 4 * 80, Rect: image.Rect(0, 0, 80, 48)})
+	}
+	for _, c := range []struct {
+		what      string
+		got, want []byte
+	}{{"result", got.Pixels, want.Pix}, {"step 1's preview", previews[0].Pixels, x0s[0].Pix}} {
+		db := metrics.PSNR(planar(c.got), planar(c.want))
+		if db < 40 {
+			t.Errorf("%s, GPU vs CPU: PSNR %.1f dB < 40", c.what, db)
+		}
+		t.Logf("%s, GPU vs CPU: PSNR %.1f dB on %s", c.what, db, e.Info().Adapter)
+	}
 	if p, err := e.Plan(Request{Task: "sr2", Width: 40, Height: 24, Steps: 5, Method: "cpigdm"}); err != nil || p.Seconds <= 0 || p.Backend != WebGPU {
 		t.Errorf("plan after a GPU restore: %+v, %v; want a WebGPU estimate", p, err)
 	}

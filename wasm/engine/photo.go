@@ -22,55 +22,57 @@ const cpuKeep = 4
 // restorePhoto restores the whole photo at its own size, as the command
 // line's restorePhoto does: restore.Photo's problem (working size
 // restore.DefaultWork), the network run on tiles of the problem's image.
-func (e *Engine) restorePhoto(j job, r Request, progress func(done, total int)) (Result, error) {
+// It returns the previews too, for Restore to end them with the result.
+func (e *Engine) restorePhoto(j job, r Request, progress func(done, total int), preview func(Preview)) (Result, *previews, error) {
 	img, err := rgba(r.Pixels, r.Width, r.Height, "input")
 	if err != nil {
-		return Result{}, err
+		return Result{}, nil, err
 	}
 	var keep []bool
 	if j.task == restore.Inpaint {
 		if r.Mask == nil {
-			return Result{}, fmt.Errorf("inpainting needs a mask the size of the input (white = keep, black = fill)")
+			return Result{}, nil, fmt.Errorf("inpainting needs a mask the size of the input (white = keep, black = fill)")
 		}
 		m, err := rgba(r.Mask, r.Width, r.Height, "mask")
 		if err != nil {
-			return Result{}, err
+			return Result{}, nil, err
 		}
 		keep = imaging.Mask(m)
 	}
 	ph := restore.Photo{Task: j.task, Input: imaging.Planar(img), H: r.Height, W: r.Width, Keep: keep, SigmaY: j.sigmaY, Work: restore.DefaultWork}
 	prob, err := ph.Problem()
 	if err != nil {
-		return Result{}, err
+		return Result{}, nil, err
 	}
 	res := e.m.Config().Resolution
 	g, err := tile.NewGrid(prob.H, prob.W, res, tile.DefaultOverlap(res))
 	if err != nil {
-		return Result{}, err
+		return Result{}, nil, err
 	}
+	pv := newPreviews(preview, prob.Finish, prob.OutH, prob.OutW)
 	start := time.Now()
 	backend := e.backend
 	var x []float64
 	if e.dev == nil {
-		x, err = e.photoCPU(prob, g, j, r.Seed, progress)
+		x, err = e.photoCPU(prob, g, j, r.Seed, progress, pv)
 	} else {
-		x, err = e.photoGPU(prob, g, j, r.Seed, progress)
+		x, err = e.photoGPU(prob, g, j, r.Seed, progress, pv)
 	}
 	if err != nil {
-		return Result{}, err
+		return Result{}, nil, err
 	}
 	e.observe(backend, g.Tiles(), j.o.Steps, time.Since(start))
 	out, err := imaging.Image(x, restore.Channels, prob.OutH, prob.OutW)
 	if err != nil {
-		return Result{}, err
+		return Result{}, nil, err
 	}
-	return Result{Pixels: out.Pix, Width: prob.OutW, Height: prob.OutH, Backend: backend}, nil
+	return Result{Pixels: out.Pix, Width: prob.OutW, Height: prob.OutH, Backend: backend}, pv, nil
 }
 
 // photoCPU solves prob with the CPU reference network over the tiles of g:
 // on the pool's workers when there is a pool, else here, one tile at a
 // time (the Worker has one thread). The result does not depend on which.
-func (e *Engine) photoCPU(prob *restore.Problem, g *tile.Grid, j job, seed uint64, progress func(done, total int)) ([]float64, error) {
+func (e *Engine) photoCPU(prob *restore.Problem, g *tile.Grid, j job, seed uint64, progress func(done, total int), pv *previews) ([]float64, error) {
 	workers, keep, newNet := 1, cpuKeep, func() tile.Network { return e.m.NewRunner() }
 	if e.pool != nil {
 		nets, err := e.pool.Tiles(g.Tiles())
@@ -91,7 +93,11 @@ func (e *Engine) photoCPU(prob *restore.Problem, g *tile.Grid, j job, seed uint6
 	if err != nil {
 		return nil, err
 	}
-	x, err := restore.RunPhoto(cpu.New(net), prob, j.o, seed, count.step)
+	b := cpu.New(net)
+	x, err := restore.RunPhoto(b, prob, j.o, seed, func(s sampler.Step) {
+		count.step(s)
+		pv.step(b, s)
+	})
 	if e.pool != nil {
 		if perr := e.pool.Err(); perr != nil {
 			return nil, fmt.Errorf("a tile worker failed (%v): reload the page and try again", perr)
@@ -113,7 +119,7 @@ func (e *Engine) keepsAll(tiles int) bool {
 // photoGPU solves prob on the GPU with a TiledNet over g made for this
 // restore: its chunk buffer is sized to the tiles, its Net to a batch of
 // them (gpu.TileBatchBytes), and it is freed at the end. The sampler's vectors are the image's size, as on any backend.
-func (e *Engine) photoGPU(prob *restore.Problem, g *tile.Grid, j job, seed uint64, progress func(done, total int)) ([]float64, error) {
+func (e *Engine) photoGPU(prob *restore.Problem, g *tile.Grid, j job, seed uint64, progress func(done, total int), pv *previews) ([]float64, error) {
 	tn, err := gpu.NewTiledNet(e.dev, e.m, g)
 	if err != nil {
 		return nil, fmt.Errorf("the GPU cannot hold this photo's %d tiles (%v): try a smaller photo", g.Tiles(), err)
@@ -145,7 +151,7 @@ func (e *Engine) photoGPU(prob *restore.Problem, g *tile.Grid, j job, seed uint6
 		}
 	}
 	slot.Network = tn
-	return e.onGPU(prob.Op, count, func(b sampler.Backend, cb func(sampler.Step)) ([]float64, error) {
+	return e.onGPU(prob.Op, count, pv, func(b sampler.Backend, cb func(sampler.Step)) ([]float64, error) {
 		return restore.RunPhoto(b, prob, j.o, seed, cb)
 	})
 }

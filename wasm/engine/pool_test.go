@@ -88,7 +88,7 @@ func TestPoolMatchesCLIPath(t *testing.T) {
 		}
 		for run := range 2 {
 			var p progressLog
-			got, err := e.Restore(Request{Task: "sr2", Pixels: src.Pix, Width: 40, Height: 36, Steps: steps, Method: "cpigdm", Seed: seed}, p.add)
+			got, err := e.Restore(Request{Task: "sr2", Pixels: src.Pix, Width: 40, Height: 36, Steps: steps, Method: "cpigdm", Seed: seed}, p.add, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -48,18 +48,27 @@ type job struct {
 }
 
 // Restore runs r on the engine's backend, calling progress(done, total)
-// as tile-steps finish, and returns the result. A failure of the GPU
-// backend switches the engine to the CPU for later requests, with a
-// notice, and is returned as an error.
-func (e *Engine) Restore(r Request, progress func(done, total int)) (Result, error) {
+// as tile-steps finish and, when preview is not nil, preview after every
+// step (the last one with the result), and returns the result. A failure
+// of the GPU backend switches the engine to the CPU for later requests,
+// with a notice, and is returned as an error.
+func (e *Engine) Restore(r Request, progress func(done, total int), preview func(Preview)) (Result, error) {
 	j, err := e.check(r)
 	if err != nil {
 		return Result{}, err
 	}
+	var res Result
+	var pv *previews
 	if e.prior == restore.PriorFace {
-		return e.restoreFramed(j, r, progress)
+		res, pv, err = e.restoreFramed(j, r, progress, preview)
+	} else {
+		res, pv, err = e.restorePhoto(j, r, progress, preview)
 	}
-	return e.restorePhoto(j, r, progress)
+	if err != nil {
+		return Result{}, err
+	}
+	pv.done(res, j.o.Steps)
+	return res, nil
 }
 
 // Check returns the error Restore would return for r's task, method,
@@ -119,46 +128,51 @@ func checkFramedSize(w, h int, what string) error {
 }
 
 // restoreFramed restores the R×R frame of the input's centred square, as
-// the command line does for a framed model.
-func (e *Engine) restoreFramed(j job, r Request, progress func(done, total int)) (Result, error) {
+// the command line does for a framed model. It returns the previews too,
+// for Restore to end them with the result.
+func (e *Engine) restoreFramed(j job, r Request, progress func(done, total int), preview func(Preview)) (Result, *previews, error) {
 	res := e.m.Config().Resolution
 	img, err := rgba(r.Pixels, r.Width, r.Height, "input")
 	if err != nil {
-		return Result{}, err
+		return Result{}, nil, err
 	}
 	keep, maskResized, err := e.keep(j.task, r, res)
 	if err != nil {
-		return Result{}, err
+		return Result{}, nil, err
 	}
 	op, err := restore.Operator(j.task, res, keep)
 	if err != nil {
-		return Result{}, err
+		return Result{}, nil, err
 	}
 	obs, resized, err := imaging.Fit(img, restore.ObservedSide(j.task, res))
 	if err != nil {
-		return Result{}, fmt.Errorf("input: %w", err)
+		return Result{}, nil, fmt.Errorf("input: %w", err)
 	}
 	y := restore.Measurement(op, obs)
 	count := newTileSteps(1, j.o.Steps, passCosts(true), progress)
+	pv := newPreviews(preview, func(x []float64) []float64 { return x }, res, res)
 	start := time.Now()
 	var x []float64
 	backend := e.backend
 	if e.dev == nil {
-		x, err = restore.RunTask(e.framed, j.task, op, y, j.sigmaY, j.o, r.Seed, count.step)
+		x, err = restore.RunTask(e.framed, j.task, op, y, j.sigmaY, j.o, r.Seed, func(s sampler.Step) {
+			count.step(s)
+			pv.step(e.framed, s)
+		})
 	} else {
-		x, err = e.onGPU(op, count, func(b sampler.Backend, cb func(sampler.Step)) ([]float64, error) {
+		x, err = e.onGPU(op, count, pv, func(b sampler.Backend, cb func(sampler.Step)) ([]float64, error) {
 			return restore.RunTask(b, j.task, op, y, j.sigmaY, j.o, r.Seed, cb)
 		})
 	}
 	if err != nil {
-		return Result{}, err
+		return Result{}, nil, err
 	}
 	e.observe(backend, 1, j.o.Steps, time.Since(start))
 	out, err := imaging.Image(x, restore.Channels, res, res)
 	if err != nil {
-		return Result{}, err
+		return Result{}, nil, err
 	}
-	return Result{Pixels: out.Pix, Width: res, Height: res, Resized: resized || maskResized, Backend: backend}, nil
+	return Result{Pixels: out.Pix, Width: res, Height: res, Resized: resized || maskResized, Backend: backend}, pv, nil
 }
 
 // keep returns the inpainting keep-mask at the model's resolution: the
@@ -205,15 +219,17 @@ func rgba(pix []byte, w, h int, what string) (*image.NRGBA, error) {
 
 // onGPU runs solve on the GPU backend, as `conjure restore` runs it. It
 // waits for the device after each step, so that progress reports work
-// done; frees the request's vectors and op's tables afterwards; and turns a
-// panic of the GPU backend (whose methods cannot return errors) into an
-// error and a switch to the CPU.
-func (e *Engine) onGPU(op operator.Operator, count *tileSteps, solve func(sampler.Backend, func(sampler.Step)) ([]float64, error)) (x []float64, err error) {
+// done, and reads the step's preview back when pv asks for one; frees the
+// request's vectors and op's tables afterwards; and turns a panic of the
+// GPU backend (whose methods cannot return errors) into an error and a
+// switch to the CPU.
+func (e *Engine) onGPU(op operator.Operator, count *tileSteps, pv *previews, solve func(sampler.Backend, func(sampler.Step)) ([]float64, error)) (x []float64, err error) {
+	t := &tracked{Backend: e.gb}
 	cb := func(s sampler.Step) {
 		e.wait()
 		count.step(s)
+		pv.step(t, s)
 	}
-	t := &tracked{Backend: e.gb}
 	defer func() {
 		if r := recover(); r != nil {
 			e.useCPU(fmt.Sprintf("WebGPU failed during a restore (%v), so Conjure now runs on the CPU, which is much slower.", r))

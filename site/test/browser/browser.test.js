@@ -159,23 +159,32 @@ async function runUI(p, name, backend) {
 /**
  * apiRestore loads model through the page's Conjure API (on backend, with
  * workers) and restores img 2×, returning what the API reports: info, the
- * plan, the progress calls, the backend, the time and the image.
+ * plan, the progress calls, the backend, the time and the image, and with
+ * preview set the previews ({step, steps, image}).
  */
-async function apiRestore(img, { model, backend, workers, steps, seed }) {
-  const r = await page.evaluate(async ({ px, width, height, model, backend, workers, steps, seed }) => {
+async function apiRestore(img, { model, backend, workers, steps, seed, preview = false }) {
+  const r = await page.evaluate(async ({ px, width, height, model, backend, workers, steps, seed, preview }) => {
     const { Conjure } = await import('/conjure.js');
     const c = await Conjure.load({ model, backend, workers });
     const plan = await c.plan({ task: 'sr2', width, height, steps });
     const progress = [];
+    const previews = [];
     const r = await c.restore({
       task: 'sr2', input: new ImageData(new Uint8ClampedArray(px), width, height), steps, seed,
       onProgress: (done, total) => progress.push([done, total]),
+      onPreview: preview
+        ? (image, step, steps) => previews.push({ step, steps, width: image.width, height: image.height, px: Array.from(image.data) })
+        : undefined,
     });
     const info = c.info();
     c.close();
-    return { info, plan, progress, backend: r.backend, ms: r.ms, width: r.image.width, height: r.image.height, px: Array.from(r.image.data) };
-  }, { px: Array.from(img.data), width: img.width, height: img.height, model, backend, workers, steps, seed });
-  return { ...r, image: { width: r.width, height: r.height, data: Uint8ClampedArray.from(r.px) } };
+    return {
+      info, plan, progress, previews, backend: r.backend, ms: r.ms,
+      width: r.image.width, height: r.image.height, px: Array.from(r.image.data),
+    };
+  }, { px: Array.from(img.data), width: img.width, height: img.height, model, backend, workers, steps, seed, preview });
+  const image = (p) => ({ width: p.width, height: p.height, data: Uint8ClampedArray.from(p.px) });
+  return { ...r, image: image(r), previews: r.previews.map((p) => ({ step: p.step, steps: p.steps, image: image(p) })) };
 }
 
 /**
@@ -316,6 +325,24 @@ test('API: on the CPU, tiles run on a pool of Web Workers: 1 and 3 give the same
     assert.ok(db >= 40, `${workers} workers vs CLI PSNR ${db.toFixed(2)} dB < 40`);
   }
   assert.deepEqual(runs[3].image.data, runs[1].image.data, '3 workers gave another image than 1');
+});
+
+test('API: onPreview gets one preview a step, the last the result, on the CPU and on WebGPU', { timeout: 2 * (RESTORE_MS + LOAD_MS) }, async () => {
+  const { img, steps, seed, want } = await tinyCase('api-preview');
+  for (const backend of ['cpu', 'webgpu']) {
+    const r = await apiRestore(img, { model: TINY_PATH, backend, workers: 2, steps, seed, preview: true });
+    assert.equal(r.backend, backend);
+    assert.deepEqual(r.previews.map((p) => [p.step, p.steps]), [...Array(steps).keys()].map((i) => [i + 1, steps]), `${backend}: previews`);
+    for (const p of r.previews) {
+      assert.deepEqual([p.image.width, p.image.height], [r.image.width, r.image.height], `${backend}: preview of step ${p.step}`);
+    }
+    assert.deepEqual(r.previews.at(-1).image.data, r.image.data, `${backend}: the last preview is not the result`);
+    assert.notDeepEqual(r.previews[0].image.data, r.image.data, `${backend}: the first preview is already the result`);
+    // The result with previews is the one without: the command line's.
+    const db = psnr(r.image, want);
+    console.log(`# api-preview: ${backend}: ${r.previews.length} previews; result vs the CLI ${db.toFixed(2)} dB`);
+    assert.ok(db >= 40, `${backend}: result with previews vs CLI PSNR ${db.toFixed(2)} dB < 40`);
+  }
 });
 
 test('API: a cancelled restore rejects with AbortError, and the instance restores again', { timeout: RESTORE_MS + 2 * LOAD_MS }, async () => {
