@@ -121,6 +121,10 @@ func im2col(col, x []float32, cin, h, w, s int) {
 			for oy := ylo; oy < yhi; oy++ {
 				in := xc[(oy*s+ky-1)*w:]
 				out := row[oy*wo : (oy+1)*wo]
+				if s == 1 { // a shifted copy of the row: memmove, not a loop of checked loads
+					copy(out[xlo:xhi], in[xlo+kx-1:xhi+kx-1])
+					continue
+				}
 				for ox := xlo; ox < xhi; ox++ {
 					out[ox] = in[ox*s+kx-1]
 				}
@@ -145,6 +149,13 @@ func col2im(dx, col []float32, cin, h, w, s int) {
 			for oy := ylo; oy < yhi; oy++ {
 				out := xc[(oy*s+ky-1)*w:]
 				in := row[oy*wo : (oy+1)*wo]
+				if s == 1 { // slices of equal length: no bounds checks in the loop
+					o := out[xlo+kx-1 : xhi+kx-1]
+					for j, v := range in[xlo:xhi] {
+						o[j] += v
+					}
+					continue
+				}
 				for ox := xlo; ox < xhi; ox++ {
 					out[ox*s+kx-1] += in[ox]
 				}
@@ -255,7 +266,7 @@ func groupNormVJP(dx, dy, x, gamma []float32, stats []float64, c, n, g int) {
 }
 
 // sigmoid returns 1/(1 + e^−v), computed in float64.
-func sigmoid(v float32) float32 { return float32(1 / (1 + math.Exp(-float64(v)))) }
+func sigmoid(v float32) float32 { return float32(1 / (1 + exp(-float64(v)))) }
 
 // silu sets dst = x·sigmoid(x) elementwise; dst may be x.
 func silu(dst, x []float32) {
