@@ -359,6 +359,7 @@ async function restore() {
   el.progress.value = 0;
   setStatus('Restoring…');
   const t0 = performance.now();
+  let shown = 0; // the step whose preview the result area shows
   try {
     const out = await conjure.restore({
       task, input: j.input, mask: j.mask, steps, signal: abort.signal,
@@ -368,11 +369,15 @@ async function restore() {
         el.progress.max = total;
         el.progress.value = done;
         const left = (performance.now() - t0) / 1000 * (total - done) / done;
-        setStatus(`Restoring: ${done} of ${total} tile-steps${done < total ? `, about ${duration(left)} left` : ''}…`);
+        setStatus(`Restoring: ${done} of ${total} tile-steps${done < total ? `, about ${duration(left)} left` : ''}` +
+          `${shown ? ` · below, the restoration as it stands after step ${shown} of ${steps}` : ''}…`);
       },
       // The restoration as it stands after each step, so that a long
       // restore is watched rather than waited for.
-      onPreview: (image) => showResult(image, j.before),
+      onPreview: (image, step) => {
+        shown = step;
+        showResult(image, j.before);
+      },
     });
     showResult(out.image, j.before);
     const adapter = conjure.info().adapter;
