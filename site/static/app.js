@@ -209,7 +209,7 @@ function lowRes(task) {
 }
 
 // Asks conjure.js what the current settings would take, to show it and,
-// on the CPU, to refuse what would take minutes.
+// on the CPU, to refuse what would take more than CPU_LIMIT_S.
 async function updatePlan() {
   const seq = ++planSeq;
   plan = null;
@@ -306,7 +306,7 @@ function showNotice(info) {
     return;
   }
   el.notice.textContent = info.notice
-    ? `${info.notice} The result is the same as on a GPU; large photos are refused where they would take minutes.`
+    ? `${info.notice} The result is the same as on a GPU, using ${count(info.threads || 1, 'core')}; photos that would take more than ${duration(CPU_LIMIT_S)} are refused.`
     : 'This browser offers no WebGPU adapter, so Conjure runs on the CPU: much slower, with the same result. ' +
       'For speed, use a browser with WebGPU enabled (a recent Chrome or Edge, or Safari or Firefox with WebGPU turned on).';
   el.notice.hidden = false;

@@ -11,6 +11,12 @@
 // model with attention (the face model) is framed, restoring R×R images
 // of the input's centred square.
 //
+// On the CPU a photo's tiles may run on a Pool: other Workers, each with
+// its own TileServer and copy of the model, while the sampler stays here
+// (pool.go). A restore can report a Preview after every step, the step's
+// x̂₀ finished like the result, the last one the result itself
+// (preview.go).
+//
 // # Invariants
 //
 // Pixels cross the boundary as 8-bit RGBA, row-major, non-premultiplied
