@@ -20,7 +20,7 @@ func Wiener(op operator.Operator, y []float64, k float64) ([]float64, error) {
 		return nil, fmt.Errorf("classical: measurement has %d values, operator expects %d", len(y), op.Out())
 	}
 	z := make([]float64, op.Out())
-	op.NoisyInverse(z, y, 1, k)
+	op.Gain(z, y, operator.NoisyGain(1, k))
 	x := make([]float64, op.In())
 	op.Adjoint(x, z)
 	return x, nil

@@ -88,9 +88,9 @@ func (b *Backend) Apply(op operator.Operator, k operator.Kind, dst, src sampler.
 	operator.Apply(op, k, vec(dst), vec(src))
 }
 
-// NoisyInverse sets dst = (r2·HHᵀ + sigmaY2·I)⁻¹ src.
-func (b *Backend) NoisyInverse(op operator.Operator, dst, src sampler.Vec, r2, sigmaY2 float64) {
-	op.NoisyInverse(vec(dst), vec(src), r2, sigmaY2)
+// Gain sets dst = g(HHᵀ) src for op's H.
+func (b *Backend) Gain(op operator.Operator, dst, src sampler.Vec, g func(s2 float64) float64) {
+	op.Gain(vec(dst), vec(src), g)
 }
 
 // Eps sets dst = ε(x, τ) with the backend's network.

@@ -41,7 +41,7 @@ type Backend struct {
 // deviceOp is an operator's tables or matrices on the device.
 type deviceOp interface {
 	apply(b *Backend, k operator.Kind, dst, src *Buffer) error
-	noisyInverse(b *Backend, dst, src *Buffer, r2, sigmaY2 float64) error
+	gain(b *Backend, dst, src *Buffer, g func(s2 float64) float64) error
 	destroy()
 }
 
@@ -51,8 +51,9 @@ const (
 	slotCombine  = iota // partial sums of a combination of > maxTerms vectors
 	slotDot             // per-workgroup partial dot products
 	slotPass            // L·X, between the two passes of a separable map
-	slotSpectral        // U_hᵀ Y U_w in a noisy inverse
+	slotSpectral        // U_hᵀ Y U_w in a gain
 	slotBack            // its projection back, U_h(U_hᵀ Y U_w)U_wᵀ
+	slotGain            // a separable gain's table
 	numSlots
 )
 
@@ -157,7 +158,7 @@ func (b *Backend) Dot(x, y sampler.Vec) float64 {
 }
 
 // Prepare uploads what op needs on the device (its group tables or
-// factor matrices), which Apply and NoisyInverse otherwise do on first use.
+// factor matrices), which Apply and Gain otherwise do on first use.
 // It returns an error wrapping ErrUnsupportedOp for an operator that
 // exposes neither Groups nor Factors and Spectrum. Prepared operators stay
 // on the device, keyed by op, until Forget or Device.Close.
@@ -204,15 +205,16 @@ func (b *Backend) Apply(op operator.Operator, k operator.Kind, dst, src sampler.
 	must(o.apply(b, k, d, s))
 }
 
-// NoisyInverse records dst = (r2·HHᵀ + sigmaY2·I)⁻¹ src for op's H.
-func (b *Backend) NoisyInverse(op operator.Operator, dst, src sampler.Vec, r2, sigmaY2 float64) {
+// Gain records dst = g(HHᵀ) src for op's H, g evaluated on the CPU in
+// float64 at op's singular values.
+func (b *Backend) Gain(op operator.Operator, dst, src sampler.Vec, g func(s2 float64) float64) {
 	d, s := buffer(dst), buffer(src)
 	if m := op.Out(); d.n != m || s.n != m || d == s {
-		panic(fmt.Sprintf("gpu: noisy inverse of %T: dst %d and src %d values, want %d each, distinct", op, d.n, s.n, m))
+		panic(fmt.Sprintf("gpu: gain of %T: dst %d and src %d values, want %d each, distinct", op, d.n, s.n, m))
 	}
 	o, err := b.prepare(op)
 	must(err)
-	must(o.noisyInverse(b, d, s, r2, sigmaY2))
+	must(o.gain(b, d, s, g))
 }
 
 // checkMap panics unless dst and src are distinct and have the lengths of

@@ -2,7 +2,6 @@ package gpu
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/cogentcore/webgpu/wgpu"
 
@@ -112,20 +111,7 @@ func (g *grouped) apply(b *Backend, k operator.Kind, dst, src *Buffer) error {
 	return dispatch(b.d, kern, grid, &p, dst, src, g.groups, g.members)
 }
 
-// noisyInverse records dst = src/(r2/k + σ²), since HHᵀ = I/k.
-func (g *grouped) noisyInverse(b *Backend, dst, src *Buffer, r2, sigmaY2 float64) error {
-	return b.combine(dst, sampler.Term{C: noisyGain(r2, 1/float64(g.k), sigmaY2), V: src})
-}
-
-// noisyGain returns 1/(r2·s2 + sigmaY2), or 0 where that denominator is 0,
-// panicking on negative or non-finite variances as package operator does.
-func noisyGain(r2, s2, sigmaY2 float64) float64 {
-	if !(r2 >= 0 && r2 <= math.MaxFloat64 && sigmaY2 >= 0 && sigmaY2 <= math.MaxFloat64) {
-		panic("gpu: noise variance negative, infinite or NaN")
-	}
-	den := r2*s2 + sigmaY2
-	if den == 0 {
-		return 0
-	}
-	return 1 / den
+// gain records dst = g(1/k)·src, since HHᵀ = I/k.
+func (g *grouped) gain(b *Backend, dst, src *Buffer, gain func(s2 float64) float64) error {
+	return b.combine(dst, sampler.Term{C: gain(1 / float64(g.k)), V: src})
 }

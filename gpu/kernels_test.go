@@ -176,7 +176,7 @@ func kindName(k operator.Kind) string {
 	return [...]string{"fwd", "adj", "pinv", "pinvadj", "proj"}[k]
 }
 
-// TestOperatorMaps checks every map and the noisy inverse of every
+// TestOperatorMaps checks every map, the noisy inverse and a general gain of every
 // operator family against package operator in float64. On lavapipe the
 // relative errors stay below 4e-7 (float32 inputs, factors and sums); the
 // tolerance leaves room for the conditioning of pseudo-inverses, up to
@@ -196,10 +196,18 @@ func TestOperatorMaps(t *testing.T) {
 		for _, v := range []struct{ r2, s2 float64 }{{0.7, 0.01}, {1.3, 0}, {0, 0.25}} {
 			cases = append(cases, kcase{
 				name: fmt.Sprintf("%s,map=noisy,r2=%g,s2=%g", name, v.r2, v.s2), ins: []int{op.Out()}, out: op.Out(), alias: -1, tol: 1e-5,
-				gpu: func(b *Backend, dst *Buffer, in []*Buffer) { b.NoisyInverse(op, dst, in[0], v.r2, v.s2) },
-				ref: func(dst []float64, in [][]float64) { op.NoisyInverse(dst, in[0], v.r2, v.s2) },
+				gpu: func(b *Backend, dst *Buffer, in []*Buffer) { b.Gain(op, dst, in[0], operator.NoisyGain(v.r2, v.s2)) },
+				ref: func(dst []float64, in [][]float64) { op.Gain(dst, in[0], operator.NoisyGain(v.r2, v.s2)) },
 			})
 		}
+		// A gain that is not a noisy inverse, with g(0) ≠ 0, so that the
+		// table indexing and the part outside span(U) both count.
+		smooth := func(s2 float64) float64 { return 0.3 + math.Exp(-2*s2) + 0.7*s2 }
+		cases = append(cases, kcase{
+			name: name + ",map=gain", ins: []int{op.Out()}, out: op.Out(), alias: -1, tol: 1e-5,
+			gpu:  func(b *Backend, dst *Buffer, in []*Buffer) { b.Gain(op, dst, in[0], smooth) },
+			ref:  func(dst []float64, in [][]float64) { op.Gain(dst, in[0], smooth) },
+		})
 	}
 	run(t, b, cases)
 }

@@ -12,12 +12,11 @@ type separableParams struct {
 	N, Rows, Cols, Inner uint32
 	Sab, Sai, Sat        uint32
 	Sbb, Sbt, Sbj        uint32
-	R2, Sigma2           float32
+	Pad0, Pad1           uint32
 }
 
 // The kernels of shaders/separable.wgsl share one layout: dst and two
-// sources (the factors of a product; the squared singular values for the
-// gain).
+// sources (the factors of a product; for the gain, its table, bound twice).
 var (
 	separableStorage = []access{readWrite, readOnly, readOnly}
 	matmulFwd        = &kernel{file: "separable.wgsl", entry: "matmul_fwd", wg: defaultWG, storage: separableStorage, params: 48}
@@ -31,6 +30,7 @@ type factored interface {
 	Shape() (c, h, w int)
 	Factors(k operator.Kind) (rows, cols *mat.Dense)
 	Spectrum() (uRows *mat.Dense, sRows []float64, uCols *mat.Dense, sCols []float64)
+	GainTable(g func(s2 float64) float64) []float64
 }
 
 // matrix is a row-major matrix on the device, or the transpose of one
@@ -65,10 +65,9 @@ type separable struct {
 	op      factored
 	c, h, w int
 	maps    [operator.Project + 1]*[2]matrix
-	// The spectrum, for the noisy inverse.
+	// The left singular vectors, for gains.
 	uh, uw       matrix
-	sh2, sw2     *Buffer // squared singular values
-	full         bool    // both U are square: no component outside their span
+	full         bool // both U are square: no component outside their span
 	haveSpectrum bool
 }
 
@@ -85,7 +84,7 @@ func (s *separable) destroy() {
 		}
 	}
 	if s.haveSpectrum {
-		for _, b := range []*Buffer{s.uh.buf, s.uw.buf, s.sh2, s.sw2} {
+		for _, b := range []*Buffer{s.uh.buf, s.uw.buf} {
 			b.Destroy()
 		}
 	}
@@ -117,64 +116,47 @@ func (s *separable) apply(b *Backend, k operator.Kind, dst, src *Buffer) error {
 	return b.sandwich(dst, src, s.c, l, r)
 }
 
-// spectrum uploads U_h, U_w and the squared singular values on first use.
+// spectrum uploads U_h and U_w on first use.
 func (s *separable) spectrum(d *Device) error {
 	if s.haveSpectrum {
 		return nil
 	}
-	uh, sh, uw, sw := s.op.Spectrum()
-	square := func(v []float64) []float64 {
-		for i := range v {
-			v[i] *= v[i]
-		}
-		return v
-	}
+	uh, _, uw, _ := s.op.Spectrum()
 	var err error
 	if s.uh, err = newMatrix(d, uh); err != nil {
 		return err
 	}
-	bufs := []*Buffer{s.uh.buf}
-	undo := func() {
-		for _, b := range bufs {
-			b.Destroy()
-		}
-	}
 	if s.uw, err = newMatrix(d, uw); err != nil {
-		undo()
+		s.uh.buf.Destroy()
 		return err
-	}
-	bufs = append(bufs, s.uw.buf)
-	for _, v := range []struct {
-		dst **Buffer
-		s   []float64
-	}{{&s.sh2, square(sh)}, {&s.sw2, square(sw)}} {
-		if *v.dst, err = d.NewBuffer(len(v.s)); err == nil {
-			bufs = append(bufs, *v.dst)
-			err = (*v.dst).Write(v.s)
-		}
-		if err != nil {
-			undo()
-			return err
-		}
 	}
 	s.full = s.uh.rows == s.uh.cols && s.uw.rows == s.uw.cols
 	s.haveSpectrum = true
 	return nil
 }
 
-// noisyInverse records, per channel (see operator's Spectrum),
+// gain records, per channel (see operator's Spectrum),
 //
 //	Y ↦ U_h[G ⊙ (U_hᵀ Y U_w)]U_wᵀ + g₀·(Y − U_h U_hᵀ Y U_w U_wᵀ),
 //
-// G_ij = 1/(r2·s_h,i²·s_w,j² + σ²), g₀ = 1/σ², the last term only where
-// some U is not square and σ > 0.
-func (s *separable) noisyInverse(b *Backend, dst, src *Buffer, r2, sigmaY2 float64) error {
+// G_ij = g(s_h,i²·s_w,j²) (operator's GainTable, uploaded as float32),
+// g₀ = g(0), the last term only where some U is not square and g₀ ≠ 0.
+func (s *separable) gain(b *Backend, dst, src *Buffer, g func(s2 float64) float64) error {
 	d := b.d
 	if err := s.spectrum(d); err != nil {
 		return err
 	}
-	g0 := noisyGain(r2, 0, sigmaY2)
+	g0 := g(0)
 	kh, kw := s.uh.cols, s.uw.cols
+	table, err := b.scratch(slotGain, kh*kw)
+	if err != nil {
+		return err
+	}
+	// Write submits the work recorded so far, so an earlier gain still
+	// reads its own table.
+	if err := table.Write(s.op.GainTable(g)); err != nil {
+		return err
+	}
 	z, err := b.scratch(slotSpectral, s.c*kh*kw)
 	if err != nil {
 		return err
@@ -196,8 +178,8 @@ func (s *separable) noisyInverse(b *Backend, dst, src *Buffer, r2, sigmaY2 float
 	if err != nil {
 		return err
 	}
-	p := separableParams{N: uint32(s.c * kh * kw), Rows: uint32(kh), Cols: uint32(kw), R2: float32(r2), Sigma2: float32(sigmaY2)}
-	if err := dispatch(d, gainFwd, grid, &p, z, s.sh2, s.sw2); err != nil {
+	p := separableParams{N: uint32(s.c * kh * kw), Rows: uint32(kh), Cols: uint32(kw)}
+	if err := dispatch(d, gainFwd, grid, &p, z, table, table); err != nil {
 		return err
 	}
 	if err := b.sandwich(dst, z, s.c, s.uh, s.uw); err != nil {

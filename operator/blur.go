@@ -19,7 +19,7 @@ const DefaultBlurThreshold = 3e-2
 // the reference code (ALGORITHM.md §4.4); say so when comparing with
 // published numbers.
 //
-// H†, P and the noisy inverse come from the SVDs of the 1-D matrices, with
+// H†, P and every gain g(HHᵀ) come from the SVDs of the 1-D matrices, with
 // 1-D singular values below the threshold treated as 0. To keep the operator
 // laws exact, H itself is the truncated operator U diag(s) Vᵀ: with threshold
 // 0 it is the exact convolution (up to components at round-off level); with a

@@ -99,21 +99,6 @@ func overlaps(a, b []float64) bool {
 	return a0 < b0+uintptr(len(b))*size && b0 < a0+uintptr(len(a))*size
 }
 
-// noisyGain returns 1/(r2·s2 + sigmaY2), the gain of NoisyInverse on a
-// spectral component with squared singular value s2, or 0 where the
-// denominator is 0 (as for a pseudo-inverse). It panics on negative,
-// infinite or NaN variances, which are programmer errors.
-func noisyGain(r2, s2, sigmaY2 float64) float64 {
-	if !(r2 >= 0 && r2 <= math.MaxFloat64 && sigmaY2 >= 0 && sigmaY2 <= math.MaxFloat64) {
-		panic(errNoise)
-	}
-	d := r2*s2 + sigmaY2
-	if d == 0 {
-		return 0
-	}
-	return 1 / d
-}
-
 // finite reports whether every v is neither NaN nor infinite.
 func finite(v []float64) bool {
 	for _, x := range v {

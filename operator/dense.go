@@ -5,7 +5,7 @@ import "gonum.org/v1/gonum/mat"
 // Dense is an arbitrary real m×d matrix H, for toy problems (ALGORITHM.md
 // §6.6). H† is the Moore–Penrose pseudo-inverse from the SVD of H, singular
 // values at most max(m,d)·ε·s₁ counting as zero (the usual tolerance, so a
-// rank-deficient H works), and the noisy inverse uses that SVD too.
+// rank-deficient H works), and gains g(HHᵀ) use that SVD too.
 //
 // Dense is the separable machinery with one channel and a trivial width
 // factor: Shape reports (1, d, 1), and Factors and Spectrum report H's

@@ -4,8 +4,9 @@
 //
 // Every degradation satisfies the Operator interface: H, Hᵀ, the
 // Moore–Penrose pseudo-inverse H†, its adjoint H†ᵀ, the orthogonal projector
-// P = H†H onto the row space of H, and the spectral noisy inverse
-// (r²HHᵀ + σ_y²I)⁻¹ used by noisy samplers (ALGORITHM.md §I.3, §4).
+// P = H†H onto the row space of H, and spectral gains g(HHᵀ) such as the
+// noisy inverse (r²HHᵀ + σ_y²I)⁻¹ used by noisy samplers (ALGORITHM.md
+// §I.3, §4).
 //
 // # Layout
 //
@@ -19,7 +20,7 @@
 // means of disjoint groups of image entries, so HHᵀ is a multiple of I and
 // every map has a closed form (their Groups method gives the table a GPU
 // needs). NewBicubicSR and NewBlur build separable operators, Y_c = A_h X_c
-// A_wᵀ per channel, whose pseudo-inverse, projector and noisy inverse come
+// A_wᵀ per channel, whose pseudo-inverse, projector and gains come
 // from the SVDs of the small 1-D matrices (their Factors and Spectrum
 // methods give those matrices). NewDense takes any matrix.
 //

@@ -6,7 +6,7 @@ package operator
 // k = C); image entries in no group are discarded. Its rows are orthogonal
 // with squared norm 1/k, so HHᵀ = I/k and H† = kHᵀ: the pseudo-inverse copies
 // each measurement back onto its group, P replaces every entry by its
-// group's mean (0 outside any group), and the noisy inverse is a scalar.
+// group's mean (0 outside any group), and every gain g(HHᵀ) is a scalar.
 // These closed forms need no SVD and make H† bit-exact.
 type grouped struct {
 	shape
@@ -55,13 +55,12 @@ func (g *grouped) Project(dst, x []float64) {
 	g.spread(dst, mean, 1)
 }
 
-// NoisyInverse sets dst (length Out) to (r2·HHᵀ + sigmaY2·I)⁻¹ y =
-// y/(r2/k + sigmaY2), since HHᵀ = I/k.
-func (g *grouped) NoisyInverse(dst, y []float64, r2, sigmaY2 float64) {
+// Gain sets dst (length Out) to g(HHᵀ) y = g(1/k)·y, since HHᵀ = I/k.
+func (g *grouped) Gain(dst, y []float64, gain func(s2 float64) float64) {
 	checkLens(dst, g.out, y, g.out)
-	gain := noisyGain(r2, 1/float64(g.k), sigmaY2)
+	c := gain(1 / float64(g.k))
 	for i, v := range y {
-		dst[i] = gain * v
+		dst[i] = c * v
 	}
 }
 

@@ -150,7 +150,7 @@ func checkLaws(t *testing.T, op Operator, rnd *rand.Rand) {
 
 	for _, n := range []struct{ r2, sigmaY2 float64 }{{0.7, 0.3}, {3, 1e-2}, {0, 0.5}} {
 		v := make([]float64, op.Out())
-		op.NoisyInverse(v, y, n.r2, n.sigmaY2)
+		op.Gain(v, y, NoisyGain(n.r2, n.sigmaY2))
 		hhtv := apply(op, Forward, apply(op, Adjoint, v))
 		floats.Scale(n.r2, hhtv)
 		got := clone(hhtv)
@@ -158,9 +158,13 @@ func checkLaws(t *testing.T, op Operator, rnd *rand.Rand) {
 		// The residual of a solve is small relative to ‖A‖‖v‖ + ‖y‖, with
 		// ‖A‖ = r2‖H‖² + σ² (a backward error); HHᵀv alone can be far
 		// smaller than its round-off when v lies near the null space of Hᵀ.
-		checkVec(t, fmt.Sprintf("(r2·HHᵀ + σ²)·NoisyInverse(y) = y, r2=%g, σ²=%g", n.r2, n.sigmaY2),
+		checkVec(t, fmt.Sprintf("(r2·HHᵀ + σ²)·Gain(y, NoisyGain) = y, r2=%g, σ²=%g", n.r2, n.sigmaY2),
 			got, y, (n.r2*normH*normH+n.sigmaY2)*norm(v)+norm(y), lawTol)
 	}
+
+	got := make([]float64, op.Out())
+	op.Gain(got, y, smoothGain)
+	checkVec(t, "Gain(y, g) = g(HHᵀ)y", got, matrixGain(op, y, smoothGain), norm(y), lawTol)
 
 	if !floats.Equal(x, x0) || !floats.Equal(y, y0) {
 		t.Errorf("a method modified its source")
@@ -180,12 +184,47 @@ func checkPanics(t *testing.T, op Operator) {
 		expectPanic(t, fmt.Sprintf("%v with overlapping slices", k), func() { Apply(op, k, buf[ns-1:ns-1+nd], buf[:ns]) })
 	}
 	m := op.Out()
-	expectPanic(t, "NoisyInverse with a negative variance", func() {
-		op.NoisyInverse(make([]float64, m), make([]float64, m), -1, 1)
+	expectPanic(t, "NoisyGain with a negative variance", func() { NoisyGain(-1, 1) })
+	expectPanic(t, "Gain with a short dst", func() {
+		op.Gain(make([]float64, m-1), make([]float64, m), smoothGain)
 	})
-	expectPanic(t, "NoisyInverse with a short dst", func() {
-		op.NoisyInverse(make([]float64, m-1), make([]float64, m), 1, 1)
-	})
+}
+
+// smoothGain is a continuous gain with g(0) ≠ 0, so that the components
+// outside the span of H's singular vectors count, and eigenvalues that are
+// zero up to round-off need no threshold.
+func smoothGain(s2 float64) float64 { return 0.4 + 1/(1+3*s2) - 0.5*s2*math.Exp(-s2) }
+
+// matrixGain returns g(HHᵀ)y from the eigendecomposition of the dense HHᵀ,
+// built column by column from Forward and Adjoint: a reference independent
+// of the operators' own spectra.
+func matrixGain(op Operator, y []float64, g func(float64) float64) []float64 {
+	m := op.Out()
+	a := mat.NewSymDense(m, nil)
+	e := make([]float64, m)
+	for j := range m {
+		clear(e)
+		e[j] = 1
+		col := apply(op, Forward, apply(op, Adjoint, e))
+		for i := range j + 1 {
+			a.SetSym(i, j, col[i])
+		}
+	}
+	var eig mat.EigenSym
+	if !eig.Factorize(a, true) {
+		panic("eigendecomposition failed")
+	}
+	var v mat.Dense
+	eig.VectorsTo(&v)
+	vals := eig.Values(nil)
+	c := make([]float64, m)
+	mat.NewVecDense(m, c).MulVec(v.T(), mat.NewVecDense(m, clone(y)))
+	for i := range c {
+		c[i] *= g(max(vals[i], 0))
+	}
+	out := make([]float64, m)
+	mat.NewVecDense(m, out).MulVec(&v, mat.NewVecDense(m, c))
+	return out
 }
 
 // expectPanic fails unless f panics with a message starting "operator: ".

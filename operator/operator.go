@@ -1,5 +1,7 @@
 package operator
 
+import "math"
+
 // Operator is a linear map H from images (length In) to measurements
 // (length Out), with the operations the samplers need.
 //
@@ -20,12 +22,11 @@ type Operator interface {
 	PinvAdjoint(dst, x []float64)
 	// Project sets dst (length d) to P x = H†H x.
 	Project(dst, x []float64)
-	// NoisyInverse sets dst (length m) to (r2·HHᵀ + sigmaY2·I)⁻¹ y,
-	// computed in the spectral basis of H. Where r2·s² + sigmaY2 is zero
-	// (a zero singular value with sigmaY2 = 0) that component is set to 0,
-	// as for a pseudo-inverse. r2 and sigmaY2 must be non-negative and
-	// finite, otherwise it panics.
-	NoisyInverse(dst, y []float64, r2, sigmaY2 float64)
+	// Gain sets dst (length m) to g(HHᵀ) y, computed in the spectral basis
+	// of H: each component of y along a left singular vector with singular
+	// value s is multiplied by g(s²), and the part of y outside their span
+	// (where HHᵀ is 0) by g(0). g must return finite values.
+	Gain(dst, y []float64, g func(s2 float64) float64)
 }
 
 // Kind names one of an Operator's linear maps, so that a backend can apply
@@ -85,4 +86,22 @@ func Dims(op Operator, k Kind) (src, dst int) {
 		return op.Out(), op.In()
 	}
 	return op.In(), op.In()
+}
+
+// NoisyGain returns the gain s² ↦ 1/(r2·s² + sigmaY2) whose Gain is
+// (r2·HHᵀ + sigmaY2·I)⁻¹, the noisy inverse of ΠGDM's likelihood
+// (ALGORITHM.md §2.2). Where the denominator is zero (a zero singular value
+// with sigmaY2 = 0) the gain is 0, as for a pseudo-inverse. It panics if
+// r2 or sigmaY2 is negative, infinite or NaN: those are programmer errors.
+func NoisyGain(r2, sigmaY2 float64) func(s2 float64) float64 {
+	if !(r2 >= 0 && r2 <= math.MaxFloat64 && sigmaY2 >= 0 && sigmaY2 <= math.MaxFloat64) {
+		panic(errNoise)
+	}
+	return func(s2 float64) float64 {
+		d := r2*s2 + sigmaY2
+		if d == 0 {
+			return 0
+		}
+		return 1 / d
+	}
 }

@@ -146,12 +146,12 @@ func (op *separable) PinvAdjoint(dst, x []float64) { op.apply(PinvAdjoint, dst, 
 // Project sets dst (length In) to P x = H†H x.
 func (op *separable) Project(dst, x []float64) { op.apply(Project, dst, x) }
 
-// NoisyInverse sets dst (length Out) to (r2·HHᵀ + sigmaY2·I)⁻¹ y through the
-// 1-D SVDs (see Spectrum for the formula).
-func (op *separable) NoisyInverse(dst, y []float64, r2, sigmaY2 float64) {
+// Gain sets dst (length Out) to g(HHᵀ) y through the 1-D SVDs (see
+// Spectrum for the formula).
+func (op *separable) Gain(dst, y []float64, g func(s2 float64) float64) {
 	n := op.Out()
 	checkLens(dst, n, y, n)
-	g0 := noisyGain(r2, 0, sigmaY2)
+	g0 := g(0)
 	uh, uw := op.rows.u, op.cols.u
 	_, kh := uh.Dims()
 	_, kw := uw.Dims()
@@ -164,14 +164,28 @@ func (op *separable) NoisyInverse(dst, y []float64, r2, sigmaY2 float64) {
 		sandwich(perp, z, op.c, uh, uw)
 		floats.SubTo(perp, y, perp)
 	}
+	table := op.GainTable(g)
 	for i := range z {
-		sh, sw := op.rows.s[i/kw%kh], op.cols.s[i%kw]
-		z[i] *= noisyGain(r2, sh*sh*sw*sw, sigmaY2)
+		z[i] *= table[i%(kh*kw)]
 	}
 	sandwich(dst, z, op.c, uh, uw)
 	if perp != nil {
 		floats.AddScaled(dst, g0, perp)
 	}
+}
+
+// GainTable returns g(s_h,i²·s_w,j²) at index i·k_w + j, the gains G of
+// Spectrum's formula (k_h, k_w the columns of U_h, U_w), each computed
+// once for all channels.
+func (op *separable) GainTable(g func(s2 float64) float64) []float64 {
+	sh, sw := op.rows.s, op.cols.s
+	t := make([]float64, len(sh)*len(sw))
+	for i, a := range sh {
+		for j, b := range sw {
+			t[i*len(sw)+j] = g(a * a * b * b)
+		}
+	}
+	return t
 }
 
 // Factors returns copies of the 1-D matrices L (along the height) and R
@@ -184,12 +198,12 @@ func (op *separable) Factors(k Kind) (rows, cols *mat.Dense) {
 
 // Spectrum returns copies of the left singular vectors U (m×min(m,n)) and
 // singular values s (descending, dropped ones 0) of the 1-D factors along
-// the height and the width. Per channel, NoisyInverse computes
+// the height and the width. Per channel, Gain computes
 //
 //	Y ↦ U_h[G ⊙ (U_hᵀ Y U_w)]U_wᵀ + g₀·(Y − U_h U_hᵀ Y U_w U_wᵀ)
 //
-// with G_ij = 1/(r2·s_h,i²·s_w,j² + σ²) and g₀ = 1/σ² (0 where the
-// denominator is 0); the last term vanishes when both U are square.
+// with G_ij = g(s_h,i²·s_w,j²) and g₀ = g(0); the last term vanishes when
+// both U are square.
 func (op *separable) Spectrum() (uRows *mat.Dense, sRows []float64, uCols *mat.Dense, sCols []float64) {
 	return mat.DenseCopyOf(op.rows.u), append([]float64(nil), op.rows.s...),
 		mat.DenseCopyOf(op.cols.u), append([]float64(nil), op.cols.s...)

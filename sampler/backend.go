@@ -37,8 +37,9 @@ type Backend interface {
 	Dot(a, b Vec) float64
 	// Apply sets dst to map k of op applied to src (dst and src distinct).
 	Apply(op operator.Operator, k operator.Kind, dst, src Vec)
-	// NoisyInverse sets dst = (r2·HHᵀ + sigmaY2·I)⁻¹ src for op's H.
-	NoisyInverse(op operator.Operator, dst, src Vec, r2, sigmaY2 float64)
+	// Gain sets dst = g(HHᵀ) src for op's H (operator.Operator's Gain); a
+	// GPU evaluates g on the CPU, in float64, at op's singular values.
+	Gain(op operator.Operator, dst, src Vec, g func(s2 float64) float64)
 	// Eps sets dst = ε_θ(x, τ) and keeps what VJP needs.
 	Eps(dst, x Vec, tau float64)
 	// VJP sets dst = J_εᵀ v, the vector–Jacobian product of ε_θ at the x

@@ -24,7 +24,7 @@ func SamplePiGDM(b Backend, x Vec, grid []float64, p *Problem, o Options, cb fun
 			b.Combine(r, Term{1 / mu, x}, Term{-s / mu, eps})
 			b.Apply(p.Op, operator.Forward, ym, r)
 			b.Combine(ym, Term{1, p.Y}, Term{-1, ym})
-			b.NoisyInverse(p.Op, yn, ym, s*s, p.SigmaY*p.SigmaY)
+			b.Gain(p.Op, yn, ym, operator.NoisyGain(s*s, p.SigmaY*p.SigmaY))
 			b.Apply(p.Op, operator.Adjoint, v, yn)
 			b.Combine(v, Term{s * s, v})
 		} else {

@@ -1,8 +1,8 @@
 // The maps of a separable operator (package operator: BicubicSR, Blur,
 // Dense), which act on each channel X as L·X·Rᵀ: batched strided matrix
-// products for the two passes L·X and (L·X)·Rᵀ, and the spectral gain of
-// the noisy inverse (r2·HHᵀ + σ²I)⁻¹ in the basis of the 1-D singular
-// vectors. Strides are in elements, so transposes and the channel batch
+// products for the two passes L·X and (L·X)·Rᵀ, and a spectral gain g(HHᵀ)
+// (the noisy inverse (r2·HHᵀ + σ²I)⁻¹, the noisy sampler's coefficients) in
+// the basis of the 1-D singular vectors. Strides are in elements, so transposes and the channel batch
 // need no copies.
 
 struct Params {
@@ -16,8 +16,8 @@ struct Params {
     sbb: u32,    // matmul: b's strides along batch, inner, column
     sbt: u32,
     sbj: u32,
-    r2: f32,     // gain: r² and σ²
-    sigma2: f32,
+    pad0: u32,   // to a multiple of 16 bytes
+    pad1: u32,
 }
 
 @group(0) @binding(0) var<storage, read_write> dst: array<f32>;
@@ -55,10 +55,8 @@ fn matmul_fwd(@builtin(workgroup_id) wid: vec3<u32>,
     dst[q.x] = s;
 }
 
-// dst[c, i, j] ← dst[c, i, j] / (r2·a[i]·b[j] + σ²), with a and b the
-// squared 1-D singular values along the height and the width, or 0 where
-// the denominator is 0 (a dropped singular value with σ = 0, as in a
-// pseudo-inverse).
+// dst[c, i, j] ← dst[c, i, j]·a[i·cols + j], with a the gain g(s_h,i²·s_w,j²)
+// of each pair of 1-D singular values, computed on the CPU in float64.
 @compute @workgroup_size(WG)
 fn gain_fwd(@builtin(workgroup_id) wid: vec3<u32>,
             @builtin(num_workgroups) nwg: vec3<u32>,
@@ -67,10 +65,5 @@ fn gain_fwd(@builtin(workgroup_id) wid: vec3<u32>,
     if (q.x >= p.n) {
         return;
     }
-    let d = p.r2 * a[q.z] * b[q.w] + p.sigma2;
-    if (d == 0.0) {
-        dst[q.x] = 0.0;
-        return;
-    }
-    dst[q.x] = dst[q.x] * (1.0 / d);
+    dst[q.x] = dst[q.x] * a[q.z * p.cols + q.w];
 }

@@ -214,10 +214,10 @@ func (p *photoGPU) Apply(op operator.Operator, k operator.Kind, dst, src sampler
 	p.Backend.Apply(op, k, dst, src)
 }
 
-// NoisyInverse records the noisy inverse of op and remembers op.
-func (p *photoGPU) NoisyInverse(op operator.Operator, dst, src sampler.Vec, r2, sigmaY2 float64) {
+// Gain records a spectral gain of op and remembers op.
+func (p *photoGPU) Gain(op operator.Operator, dst, src sampler.Vec, g func(s2 float64) float64) {
 	p.ops[op] = struct{}{}
-	p.Backend.NoisyInverse(op, dst, src, r2, sigmaY2)
+	p.Backend.Gain(op, dst, src, g)
 }
 
 // close frees the device and everything on it.
