@@ -100,6 +100,8 @@ func TestSolveMatchesCPU(t *testing.T) {
 		{sampler.CPiGDM, "inpaint/sigma=0", inpaint, 0, false},
 		{sampler.CPiGDM, "box/f=2,sigma=0.05", box, 0.05, false},
 		{sampler.CPiGDM, "bicubic/f=2,sigma=0", bicubic, 0, false},
+		// Noisy C-ΠGDM: four separable gains a step, tables uploaded.
+		{sampler.CPiGDM, "bicubic/f=2,sigma=0.05", bicubic, 0.05, false},
 		// ΠGDM with noise exercises the separable noisy inverse, DPS Dot.
 		{sampler.PiGDM, "bicubic/f=2,sigma=0.05", bicubic, 0.05, false},
 		{sampler.DPS, "inpaint/sigma=0.05", inpaint, 0.05, false},

@@ -3,7 +3,7 @@
 // colourisation, and dense matrices for toy problems.
 //
 // Every degradation satisfies the Operator interface: H, Hᵀ, the
-// Moore–Penrose pseudo-inverse H†, its adjoint H†ᵀ, the orthogonal projector
+// Moore–Penrose pseudo-inverse H†, the orthogonal projector
 // P = H†H onto the row space of H, and spectral gains g(HHᵀ) such as the
 // noisy inverse (r²HHᵀ + σ_y²I)⁻¹ used by noisy samplers (ALGORITHM.md
 // §I.3, §4).

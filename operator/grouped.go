@@ -43,9 +43,6 @@ func (g *grouped) Adjoint(dst, y []float64) { g.spread(dst, y, 1/float64(g.k)) }
 // its group; 0 elsewhere.
 func (g *grouped) Pinv(dst, y []float64) { g.spread(dst, y, 1) }
 
-// PinvAdjoint sets dst (length Out) to H†ᵀ x = k·H x, the sum of each group.
-func (g *grouped) PinvAdjoint(dst, x []float64) { g.sum(dst, x) }
-
 // Project sets dst (length In) to P x: every entry replaced by the mean of
 // its group, 0 outside any group.
 func (g *grouped) Project(dst, x []float64) {

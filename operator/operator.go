@@ -17,9 +17,6 @@ type Operator interface {
 	Adjoint(dst, y []float64)
 	// Pinv sets dst (length d) to H† y.
 	Pinv(dst, y []float64)
-	// PinvAdjoint sets dst (length m) to H†ᵀ x, so that H†(H†ᵀ x) = M x
-	// with M = H†H†ᵀ, the matrix of the noisy sampler (ALGORITHM.md §3.8).
-	PinvAdjoint(dst, x []float64)
 	// Project sets dst (length d) to P x = H†H x.
 	Project(dst, x []float64)
 	// Gain sets dst (length m) to g(HHᵀ) y, computed in the spectral basis
@@ -38,7 +35,6 @@ const (
 	Forward Kind = iota
 	Adjoint
 	Pinv
-	PinvAdjoint
 	Project
 )
 
@@ -51,8 +47,6 @@ func (k Kind) String() string {
 		return "Hᵀ"
 	case Pinv:
 		return "H†"
-	case PinvAdjoint:
-		return "H†ᵀ"
 	case Project:
 		return "P"
 	}
@@ -68,8 +62,6 @@ func Apply(op Operator, k Kind, dst, src []float64) {
 		op.Adjoint(dst, src)
 	case Pinv:
 		op.Pinv(dst, src)
-	case PinvAdjoint:
-		op.PinvAdjoint(dst, src)
 	case Project:
 		op.Project(dst, src)
 	default:
@@ -80,7 +72,7 @@ func Apply(op Operator, k Kind, dst, src []float64) {
 // Dims returns the lengths of the source and destination of map k of op.
 func Dims(op Operator, k Kind) (src, dst int) {
 	switch k {
-	case Forward, PinvAdjoint:
+	case Forward:
 		return op.In(), op.Out()
 	case Adjoint, Pinv:
 		return op.Out(), op.In()

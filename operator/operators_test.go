@@ -311,7 +311,7 @@ func TestDenseTB(t *testing.T) {
 
 func TestKindString(t *testing.T) {
 	t.Parallel()
-	for k, want := range map[Kind]string{Forward: "H", Adjoint: "Hᵀ", Pinv: "H†", PinvAdjoint: "H†ᵀ", Project: "P", Kind(9): "Kind(?)"} {
+	for k, want := range map[Kind]string{Forward: "H", Adjoint: "Hᵀ", Pinv: "H†", Project: "P", Kind(9): "Kind(?)"} {
 		if got := k.String(); got != want {
 			t.Errorf("Kind(%d).String() = %q, want %q", int(k), got, want)
 		}

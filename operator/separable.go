@@ -79,8 +79,6 @@ func (sp *spectral) matrix(k Kind) mat.Matrix {
 		return sp.a.T()
 	case Pinv:
 		return sp.pinv
-	case PinvAdjoint:
-		return sp.pinv.T()
 	case Project:
 		return sp.proj
 	}
@@ -96,7 +94,7 @@ func (sp *spectral) fullU() bool {
 // separable applies X_c ↦ L X_c Rᵀ to every channel X_c (H×W) of a planar
 // image, where L is a map of the factor along the height and R the same map
 // of the factor along the width. H = A_h ⊗ A_w per channel, so every map
-// (H, Hᵀ, H†, H†ᵀ, P) has that form and the 2-D singular values are the
+// (H, Hᵀ, H†, P) has that form and the 2-D singular values are the
 // products s_h,i·s_w,j. Bicubic super-resolution, blur and (with one
 // channel, W = 1 and the 1×1 factor [1]) dense matrices share it.
 type separable struct {
@@ -139,9 +137,6 @@ func (op *separable) Adjoint(dst, y []float64) { op.apply(Adjoint, dst, y) }
 
 // Pinv sets dst (length In) to H† y.
 func (op *separable) Pinv(dst, y []float64) { op.apply(Pinv, dst, y) }
-
-// PinvAdjoint sets dst (length Out) to H†ᵀ x.
-func (op *separable) PinvAdjoint(dst, x []float64) { op.apply(PinvAdjoint, dst, x) }
 
 // Project sets dst (length In) to P x = H†H x.
 func (op *separable) Project(dst, x []float64) { op.apply(Project, dst, x) }

@@ -28,9 +28,8 @@ type Preset struct {
 type Presets map[sampler.Method]map[Key]map[int]Preset
 
 // Key names the situation a preset is for: a task, with the suffix "+noisy"
-// when its measurement carries noise. Noisy C-ΠGDM needs a far smaller w
-// than noiseless: its first-order inverse of A + c₃H†H†ᵀ (ALGORITHM.md
-// §3.8) breaks down, and the run diverges, once w·σ_y²/s² is not small.
+// when its measurement carries noise: noisy C-ΠGDM (sampler.NoisyFold)
+// weighs the measurement by its noise, so its best w and τ₀ differ.
 type Key string
 
 // noisy is the suffix of a Key for a measurement with noise.

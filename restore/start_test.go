@@ -110,9 +110,9 @@ func TestStartFor(t *testing.T) {
 	}
 }
 
-// TestRunRejectsDiverged checks that a run whose values explode (noisy
-// C-ΠGDM at a large w, ALGORITHM.md §3.8) is an error naming the method
-// and settings, not an image.
+// TestRunRejectsDiverged checks that a run whose values explode (ΠGDM's
+// explicit Euler guidance step at a far too large w) is an error naming the
+// method and settings, not an image.
 func TestRunRejectsDiverged(t *testing.T) {
 	r := rand.New(rand.NewPCG(rand.Uint64(), 5))
 	const res = 8
@@ -123,14 +123,14 @@ func TestRunRejectsDiverged(t *testing.T) {
 		t.Fatal(err)
 	}
 	y := Measurement(op, randPlanes(r, d))
-	o := sampler.DefaultOptions(sampler.CPiGDM)
-	o.W, o.Tau0 = 60, 0.7
+	o := sampler.DefaultOptions(sampler.PiGDM)
+	o.W, o.Tau0 = 1e4, 0.7
 	_, err = RunTask(cpu.New(prior), Denoise, op, y, 0.3, o, r.Uint64(), nil)
 	var de *DivergedError
 	if !errors.As(err, &de) {
 		t.Fatalf("err = %v, want a DivergedError", err)
 	}
-	for _, want := range []string{"denoise", "cpigdm", "w = 60"} {
+	for _, want := range []string{"denoise", "pigdm", "w = 10000"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %q", err, want)
 		}

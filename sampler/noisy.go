@@ -1,46 +1,117 @@
 package sampler
 
-import "math"
+import (
+	"math"
 
-// NoisyFold holds the extra coefficients of one folded step of the noisy
-// C-ΠGDM variant (ALGORITHM.md §3.8). The reference code uses the map
-// A^σ = A + c₃M with M = H†H†ᵀ and the first-order inverse
-// (A^σ)⁻¹ ≈ A⁻¹ − c₃A⁻¹MA⁻¹, and adds Δ_yc·MH†y + Δ_sc·Mε + Δ_jc·Mg to the
-// projected update. Carrying x instead of x̄ and dividing by e^{c₁+c₂} at
-// τ_{i+1}, the step becomes, with the noiseless Fold f:
+	"gonum.org/v1/gonum/integrate/quad"
+)
+
+// NoisyFold is one step of C-ΠGDM for a noisy measurement y = Hx + σ_y·n,
+// with the conjugate map taken exactly in H's singular basis (see
+// docs/NOISY.md). ΠGDM's noisy likelihood with r² = σ_τ² turns the
+// projector P of the noiseless ODE (ALGORITHM.md §3.1) into the soft
+// projector Π_τ = V diag(π) Vᵀ, π = σ_τ²s²/(σ_τ²s² + σ_y²), one factor per
+// singular value s. All Π_τ share H's singular vectors, so the conjugate map
+// A_τ = exp(c₁ + c₂(s)) with c₂ = −(w/2)∫₀^τ βπ is diagonal there and is
+// inverted exactly, and each singular value gets its own folded
+// coefficients. Per step:
 //
-//	m₁ = M(X·x + Y·H†y + S·ε + J·g)
-//	m₂ = M(f.AP·x + f.D·H†y + f.BP·ε + f.GP·g + m₁)
-//	x' = (noiseless folded step) + m₁ − Kappa·m₂
+//	x' = AQ·x + BQ·ε + GQ·g + Hᵀ[X(HHᵀ)·Hx + E(HHᵀ)·Hε + G(HHᵀ)·Hg + Y(HHᵀ)·y]
 //
-// The reference code instead carries x̄ and re-derives x with the
-// approximate inverse at each step; the two differ at second order in c₃.
+// with g = J_εᵀ Π_τ(H†y − x̂₀) and AQ, BQ, GQ the noiseless fold's null-space
+// part. The gains X, E, G, Y are each coefficient's excess over the null
+// space, divided by s² (so Hᵀ·gain·H applies it in the range). As σ_y → 0
+// the step becomes the noiseless folded step.
 type NoisyFold struct {
-	X, Y, S, J float64
-	Kappa      float64 // c₃(τ_{i+1}) / e^{c₁+c₂}(τ_{i+1})
+	Null Fold // AQ, BQ, GQ: the step on the null space of H (s = 0)
+
+	w, sigmaY2 float64
+	// The step's end points, each a node of the coefficient integrals: b
+	// and σ² at τ_i and τ_{i+1}, the explicit Euler factor of λ and the
+	// null-space map ratio e^{c₁(τ_i) − c₁(τ_{i+1})}.
+	ba, sa2, bb, sb2 float64
+	euler, r0a       float64
+	nodes            []noisyNode
 }
 
-// c3 is the noisy map's coefficient c₃(τ) = (wσ_y²/2)(e^{c₁+c₂} − 1)·log(e^b − 1).
-// Here σ_y is the noise actually added to y (in [−1, 1] units); the
-// reference code passes half of it (ALGORITHM.md §7.11).
-func c3(tau, w, lambda, sigmaY float64) float64 {
-	return w * sigmaY * sigmaY / 2 * math.Expm1(logE12(tau, w, lambda)) * math.Log(math.Expm1(IntBeta(tau)))
+// noisyNode is one quadrature node u of a step, with what every singular
+// value's integrands share there.
+type noisyNode struct {
+	weight      float64 // quadrature weight of ∫_{τ_i}^{τ_{i+1}} du
+	beta, mu, s float64 // β, μ, σ at u
+	b, s2       float64 // b(u), σ²
+	r0          float64 // e^{c₁(u) − c₁(τ_{i+1})}
 }
 
-// NoisyPlan returns the NoisyFold of every step of grid, by quadrature.
+// noisyNodes is the Gauss–Legendre rule of each step, in t = √τ: the
+// integrands carry 1/σ_τ ∝ τ^{-1/2} near 0, smooth in t. TestNoisyQuadrature
+// checks it against adaptive quadrature to 1e-11.
+const noisyNodes = 24
+
+// NoisyPlan returns the NoisyFold of every step of grid for guidance w,
+// λ and measurement noise sigmaY > 0.
 func NoisyPlan(grid []float64, w, lambda, sigmaY float64) []NoisyFold {
-	plan := make([]NoisyFold, len(grid)-1)
+	null := CPiGDMPlan(grid, w, lambda)
+	xs, ws := make([]float64, noisyNodes), make([]float64, noisyNodes)
+	plan := make([]NoisyFold, len(null))
 	for i := range plan {
 		a, b := grid[i], grid[i+1]
-		e12b := math.Exp(logE12(b, w, lambda))
-		k := func(u float64) float64 { return Beta(u) / 2 * c3(u, w, lambda, sigmaY) / e12b }
-		plan[i] = NoisyFold{
-			X:     (1 + lambda*(b-a)) * c3(a, w, lambda, sigmaY) / e12b,
-			Y:     integrate(func(u float64) float64 { return -w * Mu(u) * k(u) }, a, b),
-			S:     integrate(func(u float64) float64 { s := Sigma(u); return (1/s - w*s) * k(u) }, a, b),
-			J:     integrate(func(u float64) float64 { return w * Sigma(u) * Mu(u) * k(u) }, a, b),
-			Kappa: c3(b, w, lambda, sigmaY) / e12b,
+		f := NoisyFold{Null: null[i], w: w, sigmaY2: sigmaY * sigmaY,
+			ba: IntBeta(a), sa2: -math.Expm1(-IntBeta(a)), bb: IntBeta(b), sb2: -math.Expm1(-IntBeta(b)),
+			euler: 1 + lambda*(b-a), r0a: math.Exp(logE1(a, lambda) - logE1(b, lambda))}
+		quad.Legendre{}.FixedLocations(xs, ws, math.Sqrt(b), math.Sqrt(a))
+		f.nodes = make([]noisyNode, noisyNodes)
+		for k, t := range xs {
+			u := t * t
+			f.nodes[k] = noisyNode{
+				weight: -ws[k] * 2 * t, // du = 2t dt, and the step runs from a down to b
+				beta:   Beta(u), mu: Mu(u), s: Sigma(u), b: IntBeta(u), s2: -math.Expm1(-IntBeta(u)),
+				r0: math.Exp(logE1(u, lambda) - logE1(b, lambda)),
+			}
 		}
+		plan[i] = f
 	}
 	return plan
+}
+
+// softK returns ∫₀^τ β π for κ = s²/σ_y² from b = b(τ) and s2 = σ_τ²:
+// (κb − log(1 + κσ²))/(1 + κ), which is 0 on the null space and b as
+// σ_y → 0.
+func softK(kappa, b, s2 float64) float64 { return (kappa*b - math.Log1p(kappa*s2)) / (1 + kappa) }
+
+// Coefficients returns the step's folded coefficients on the singular
+// direction with squared singular value s2 > 0, each minus its null-space
+// value: dx for x, de for ε, dg for g, and cy for H†y (0 on the null
+// space).
+func (f *NoisyFold) Coefficients(s2 float64) (dx, de, dg, cy float64) {
+	kappa := s2 / f.sigmaY2
+	kb := softK(kappa, f.bb, f.sb2)
+	half := f.w / 2
+	dx = f.euler * f.r0a * math.Expm1(-half*(softK(kappa, f.ba, f.sa2)-kb))
+	for _, n := range f.nodes {
+		e := math.Expm1(-half * (softK(kappa, n.b, n.s2) - kb)) // A(u)/A(τ_{i+1}) = r0·(1 + e)
+		r := n.r0 * (1 + e)
+		pi := n.s2 * kappa / (n.s2*kappa + 1)
+		wb := n.weight * n.beta / 2
+		de += wb * (n.r0*e/n.s - f.w*n.s*pi*r)
+		dg += wb * f.w * n.mu * n.s * n.r0 * e
+		cy -= wb * f.w * n.mu * pi * r
+	}
+	return dx, de, dg, cy
+}
+
+// Gains returns the step's four gains of s² (see NoisyFold): the
+// coefficients of Coefficients divided by s², 0 at s² = 0, where Hᵀ and H
+// vanish anyway.
+func (f *NoisyFold) Gains() (x, e, g, y func(s2 float64) float64) {
+	pick := func(k int) func(float64) float64 {
+		return func(s2 float64) float64 {
+			if s2 == 0 {
+				return 0
+			}
+			dx, de, dg, cy := f.Coefficients(s2)
+			return [4]float64{dx, de, dg, cy}[k] / s2
+		}
+	}
+	return pick(0), pick(1), pick(2), pick(3)
 }

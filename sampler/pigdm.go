@@ -1,10 +1,6 @@
 package sampler
 
-import (
-	"math"
-
-	"conjure/operator"
-)
+import "math"
 
 // SamplePiGDM is the continuous ΠGDM baseline of the reference code
 // (ALGORITHM.md §2.3): the λ-DDIM prior step plus an explicit Euler step of
@@ -20,13 +16,7 @@ func SamplePiGDM(b Backend, x Vec, grid []float64, p *Problem, o Options, cb fun
 		ta, tb := grid[i], grid[i+1]
 		mu, s := Mu(ta), Sigma(ta)
 		if p.SigmaY > 0 {
-			b.Eps(eps, x, ta)
-			b.Combine(r, Term{1 / mu, x}, Term{-s / mu, eps})
-			b.Apply(p.Op, operator.Forward, ym, r)
-			b.Combine(ym, Term{1, p.Y}, Term{-1, ym})
-			b.Gain(p.Op, yn, ym, operator.NoisyGain(s*s, p.SigmaY*p.SigmaY))
-			b.Apply(p.Op, operator.Adjoint, v, yn)
-			b.Combine(v, Term{s * s, v})
+			noisyResidual(b, p, x, ta, eps, v, r, ym, yn)
 		} else {
 			residual(b, p, x, ta, eps, v, r)
 		}

@@ -133,17 +133,6 @@ func TestClosedFormMatchesQuadrature(t *testing.T) {
 	}
 }
 
-// ALGORITHM.md §3.8: c₃ at the N = 5 grid for λ = −0.15, w = 2, σ_y = 0.05.
-func TestC3Reference(t *testing.T) {
-	grid, _ := Grid(0.4, 0.001, 5)
-	want := []float64{-2.06e-3, -6.80e-4, 1.41e-4, 4.30e-4, 3.06e-4, 4.67e-6}
-	for i, tau := range grid {
-		if got := c3(tau, 2, -0.15, 0.05); !closeSig(got, want[i], 3) {
-			t.Errorf("c3(%v) = %.4g, want %v", tau, got, want[i])
-		}
-	}
-}
-
 func TestOptionsValidate(t *testing.T) {
 	good := DefaultOptions(CPiGDM)
 	if _, err := good.Validate(); err != nil {
@@ -166,6 +155,47 @@ func TestOptionsValidate(t *testing.T) {
 		mutate(&o)
 		if _, err := o.Validate(); err == nil {
 			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// NoisyFold's fixed rule in √τ against adaptive quadrature of the same
+// integrands in τ, over the steps of 5- and 20-step grids (the last one
+// reaches τ_N = 0.001, where 1/σ is steepest) and singular values from the
+// noise floor to far above it.
+func TestNoisyQuadrature(t *testing.T) {
+	for _, n := range []int{5, 20} {
+		grid, _ := Grid(0.7, 0.001, n)
+		for _, c := range []struct{ w, lambda, sigmaY float64 }{{15, 0, 0.05}, {2, -0.15, 0.02}, {60, 0.3, 0.01}} {
+			plan := NoisyPlan(grid, c.w, c.lambda, c.sigmaY)
+			for i, f := range plan {
+				a, b := grid[i], grid[i+1]
+				for _, s2 := range []float64{1e-8, 1e-4, 4e-4, 0.01, 0.3, 1, 50} {
+					k := s2 / (c.sigmaY * c.sigmaY)
+					soft := func(u float64) float64 { return softK(k, IntBeta(u), -math.Expm1(-IntBeta(u))) }
+					// A(u)/A(b), and its excess over the null space's without
+					// cancellation, which would stall the adaptive rule.
+					null := func(u float64) float64 { return math.Exp(logE1(u, c.lambda) - logE1(b, c.lambda)) }
+					excess := func(u float64) float64 { return null(u) * math.Expm1(-c.w/2*(soft(u)-soft(b))) }
+					ratio := func(u float64) float64 { return null(u) + excess(u) }
+					pi := func(u float64) float64 { s := -math.Expm1(-IntBeta(u)); return s * k / (s*k + 1) }
+					want := [3]float64{
+						integrate(func(u float64) float64 {
+							s := Sigma(u)
+							return Beta(u) / 2 * (excess(u)/s - c.w*s*pi(u)*ratio(u))
+						}, a, b),
+						integrate(func(u float64) float64 { return c.w / 2 * Beta(u) * Mu(u) * Sigma(u) * excess(u) }, a, b),
+						integrate(func(u float64) float64 { return -c.w / 2 * Beta(u) * Mu(u) * pi(u) * ratio(u) }, a, b),
+					}
+					_, de, dg, cy := f.Coefficients(s2)
+					for j, got := range [3]float64{de, dg, cy} {
+						scale := math.Abs(want[j]) + 1e-3*math.Abs(f.Null.BQ) + 1e-300
+						if math.Abs(got-want[j]) > 1e-11*scale {
+							t.Errorf("N=%d w=%v step %d s²=%g: coefficient %d = %.15g, adaptive %.15g", n, c.w, i, s2, j, got, want[j])
+						}
+					}
+				}
+			}
 		}
 	}
 }

@@ -19,7 +19,6 @@ type dense struct {
 	prior *gaussian.Prior
 	h, hp *mat.Dense // H and H†
 	p     *mat.Dense // P = H†H
-	m     *mat.Dense // M = H†H†ᵀ
 	pinvY []float64
 	y     []float64
 }
@@ -32,17 +31,16 @@ func newDense(t *testing.T, prior *gaussian.Prior, rows [][]float64, y []float64
 		h.SetRow(i, row)
 	}
 	// H has full row rank here, so H† = Hᵀ(HHᵀ)⁻¹.
-	var hp, p, mm, hht, inv mat.Dense
+	var hp, p, hht, inv mat.Dense
 	hht.Mul(h, h.T())
 	if err := inv.Inverse(&hht); err != nil {
 		t.Fatal(err)
 	}
 	hp.Mul(h.T(), &inv)
 	p.Mul(&hp, h)
-	mm.Mul(&hp, hp.T())
 	pinvY := make([]float64, d)
 	mat.NewVecDense(d, pinvY).MulVec(&hp, mat.NewVecDense(m, append([]float64(nil), y...)))
-	return &dense{prior: prior, h: h, hp: &hp, p: &p, m: &mm, pinvY: pinvY, y: y}
+	return &dense{prior: prior, h: h, hp: &hp, p: &p, pinvY: pinvY, y: y}
 }
 
 func (c *dense) mul(a *mat.Dense, x []float64) []float64 {
@@ -95,35 +93,18 @@ func c1(tau, lambda float64) float64 { return lambda*tau + sampler.IntBeta(tau)/
 func c2(tau, w float64) float64      { return -w / 2 * sampler.IntBeta(tau) }
 
 // aForm runs C-ΠGDM literally as ALGORITHM.md §3.4 (x̄ = A_τ x, increments
-// of Φ by Simpson's rule), optionally with the noisy terms of §3.8 carried
-// the way SampleCPiGDM carries them (x, not x̄).
-func (c *dense) aForm(x []float64, grid []float64, w, lambda, sigmaY float64) []float64 {
+// of Φ by Simpson's rule).
+func (c *dense) aForm(x []float64, grid []float64, w, lambda float64) []float64 {
 	d := len(x)
 	id := mat.NewDiagDense(d, nil)
 	for i := range d {
 		id.SetDiag(i, 1)
 	}
-	c3 := func(u float64) float64 {
-		return w * sigmaY * sigmaY / 2 * (math.Exp(c1(u, lambda)+c2(u, w)) - 1) * math.Log(math.Exp(sampler.IntBeta(u))-1)
-	}
-	amap := func(u float64) *mat.Dense { // A^σ_τ = e^{c1}[I + (e^{c2} − 1)P] + c3·M
-		var a, mm mat.Dense
-		a.Scale(math.Exp(c2(u, w))-1, c.p)
+	amap := func(u float64, sign float64) *mat.Dense { // A_τ^{±1} = e^{±c1}[I + (e^{±c2} − 1)P]
+		var a mat.Dense
+		a.Scale(math.Exp(sign*c2(u, w))-1, c.p)
 		a.Add(&a, id)
-		a.Scale(math.Exp(c1(u, lambda)), &a)
-		mm.Scale(c3(u), c.m)
-		a.Add(&a, &mm)
-		return &a
-	}
-	ainv := func(u float64) *mat.Dense { // first-order inverse A⁻¹ − c3·A⁻¹MA⁻¹
-		var a, t1, t2 mat.Dense
-		a.Scale(math.Exp(-c2(u, w))-1, c.p)
-		a.Add(&a, id)
-		a.Scale(math.Exp(-c1(u, lambda)), &a)
-		t1.Mul(&a, c.m)
-		t2.Mul(&t1, &a)
-		t2.Scale(-c3(u), &t2)
-		a.Add(&a, &t2)
+		a.Scale(math.Exp(sign*c1(u, lambda)), &a)
 		return &a
 	}
 	phi := map[string]func(u float64) float64{
@@ -141,11 +122,6 @@ func (c *dense) aForm(x []float64, grid []float64, w, lambda, sigmaY float64) []
 		"j2": func(u float64) float64 {
 			return w / 2 * sampler.Beta(u) * math.Exp(c1(u, lambda)) * (math.Exp(c2(u, w)) - 1) * sampler.Sigma(u) * sampler.Mu(u)
 		},
-		"yc": func(u float64) float64 { return -sampler.Beta(u) / 2 * w * sampler.Mu(u) * c3(u) },
-		"sc": func(u float64) float64 {
-			return sampler.Beta(u) / 2 * c3(u) * (1/sampler.Sigma(u) - w*sampler.Sigma(u))
-		},
-		"jc": func(u float64) float64 { return w / 2 * sampler.Sigma(u) * sampler.Mu(u) * sampler.Beta(u) * c3(u) },
 	}
 	for i := range len(grid) - 1 {
 		a, b := grid[i], grid[i+1]
@@ -154,41 +130,168 @@ func (c *dense) aForm(x []float64, grid []float64, w, lambda, sigmaY float64) []
 			dl[k] = -simpson(f, b, a, 20000)
 		}
 		eps, _, g := c.epsAndG(x, a)
-		xbar := c.mul(amap(a), x)
+		xbar := c.mul(amap(a, 1), x)
 		xbar = axpy([]float64{1 + lambda*(b-a), dl["y"], dl["s1"], dl["s2"], dl["j1"], dl["j2"]},
 			xbar, c.pinvY, eps, c.mul(c.p, eps), g, c.mul(c.p, g))
-		xbar = axpy([]float64{1, dl["yc"], dl["sc"], dl["jc"]},
-			xbar, c.mul(c.m, c.pinvY), c.mul(c.m, eps), c.mul(c.m, g))
-		x = c.mul(ainv(b), xbar)
+		x = c.mul(amap(b, -1), xbar)
 	}
 	return x
 }
 
+// noisyV returns ΠGDM's noisy residual σ_τ²Hᵀ(σ_τ²HHᵀ + σ_y²I)⁻¹(y − Hx̂₀)
+// by a dense solve.
+func (c *dense) noisyV(x0 []float64, tau, sigmaY float64) []float64 {
+	m, _ := c.h.Dims()
+	s2 := 1 - math.Exp(-sampler.IntBeta(tau))
+	var a mat.Dense
+	a.Mul(c.h, c.h.T())
+	a.Scale(s2, &a)
+	for i := range m {
+		a.Set(i, i, a.At(i, i)+sigmaY*sigmaY)
+	}
+	r := axpy([]float64{1, -1}, c.y, c.mul(c.h, x0))
+	var sol mat.VecDense
+	if err := sol.SolveVec(&a, mat.NewVecDense(m, r)); err != nil {
+		panic(err)
+	}
+	var ht mat.Dense
+	ht.Scale(s2, c.h.T())
+	return c.mul(&ht, sol.RawVector().Data)
+}
+
+// epsAndNoisyG returns ε(x, τ), the noisy residual v and g = J_εᵀ v.
+func (c *dense) epsAndNoisyG(x []float64, tau, sigmaY float64) (eps, v, g []float64) {
+	d := len(x)
+	eps, g = make([]float64, d), make([]float64, d)
+	c.prior.Eps(eps, x, tau)
+	mu, s := sampler.Mu(tau), sampler.Sigma(tau)
+	v = c.noisyV(axpy([]float64{1 / mu, -s / mu}, x, eps), tau, sigmaY)
+	c.prior.VJP(g, v)
+	return eps, v, g
+}
+
+// noisyAForm runs noisy C-ΠGDM literally in projected form, x̄ = A_τ x with
+// the exact map A_τ = V diag(e^{c₁ − (w/2)K(s)}) Vᵀ from the
+// eigendecomposition HᵀH = V diag(s²) Vᵀ, where K(s) = ∫₀^τ βπ is written
+// as b − ρ·log(1 + (e^b − 1)/ρ), ρ = σ_y²/(s² + σ_y²): a different formula
+// from the package's. The increments of each direction are integrated by
+// Simpson's rule, and x is recovered with the exact inverse map.
+func (c *dense) noisyAForm(x []float64, grid []float64, w, lambda, sigmaY float64) []float64 {
+	d := len(x)
+	var hth mat.SymDense
+	hth.SymOuterK(1, c.h.T())
+	var eig mat.EigenSym
+	if !eig.Factorize(&hth, true) {
+		panic("eigendecomposition failed")
+	}
+	var v mat.Dense
+	eig.VectorsTo(&v)
+	s2 := eig.Values(nil)
+	top := floatsMax(s2)
+	rho := make([]float64, d)
+	for i, e := range s2 {
+		if e < 1e-12*top {
+			s2[i] = 0
+		}
+		rho[i] = sigmaY * sigmaY / (s2[i] + sigmaY*sigmaY)
+	}
+	inV := func(u []float64) []float64 { return c.mul(mat.DenseCopyOf(v.T()), u) }
+	outV := func(u []float64) []float64 { return c.mul(&v, u) }
+	amap := func(u float64, i int) float64 {
+		b := sampler.IntBeta(u)
+		k := b - rho[i]*math.Log(1+(math.Exp(b)-1)/rho[i])
+		return math.Exp(c1(u, lambda) - w/2*k)
+	}
+	pi := func(u float64, i int) float64 {
+		s := 1 - math.Exp(-sampler.IntBeta(u))
+		return s * s2[i] / (s*s2[i] + sigmaY*sigmaY)
+	}
+	for step := range len(grid) - 1 {
+		a, b := grid[step], grid[step+1]
+		eps, _, g := c.epsAndNoisyG(x, a, sigmaY)
+		xs, es, gs, ys := inV(x), inV(eps), inV(g), inV(c.pinvY)
+		next := make([]float64, d)
+		for i := range d {
+			de := -simpson(func(u float64) float64 {
+				sg := sampler.Sigma(u)
+				return sampler.Beta(u) / 2 * (1/sg - w*sg*pi(u, i)) * amap(u, i)
+			}, b, a, 20000)
+			dg := -simpson(func(u float64) float64 {
+				return w / 2 * sampler.Beta(u) * sampler.Mu(u) * sampler.Sigma(u) * amap(u, i)
+			}, b, a, 20000)
+			dy := -simpson(func(u float64) float64 {
+				return -w / 2 * sampler.Beta(u) * sampler.Mu(u) * pi(u, i) * amap(u, i)
+			}, b, a, 20000)
+			xbar := (1+lambda*(b-a))*amap(a, i)*xs[i] + de*es[i] + dg*gs[i] + dy*ys[i]
+			next[i] = xbar / amap(b, i)
+		}
+		x = outV(next)
+	}
+	return x
+}
+
+func floatsMax(v []float64) float64 {
+	m := math.Inf(-1)
+	for _, x := range v {
+		m = math.Max(m, x)
+	}
+	return m
+}
+
 // The folded step (§I.2) against the literal A-form (§3.4) in float64, for
-// λ ≠ 0 (quadrature coefficients), λ = 0 (closed forms) and the noisy
-// variant (§3.8, σ_y > 0).
+// λ ≠ 0 (quadrature coefficients) and λ = 0 (closed forms).
 func TestFoldedMatchesAForm(t *testing.T) {
 	r := rand.New(rand.NewPCG(31, 32))
 	for _, c := range []struct {
-		lambda, w, sigmaY float64
-		n                 int
-	}{{0, 15, 0, 5}, {0.3, 15, 0, 10}, {0.3, 2, 0, 5}, {-0.15, 2, 0, 5}, {0.8, 6, 0, 3},
-		{-0.15, 2, 0.05, 5}, {0, 4, 0.1, 10}, {0.2, 1, 0.3, 4}} {
+		lambda, w float64
+		n         int
+	}{{0, 15, 5}, {0.3, 15, 10}, {0.3, 2, 5}, {-0.15, 2, 5}, {0.8, 6, 3}} {
 		prior, op, y, z := randomProblem(t, r, 6, 3, false)
 		ref := newDense(t, prior, denseRows(op), y)
 		o := opts(sampler.CPiGDM, c.lambda, c.w, c.n)
 		grid, _ := o.Validate()
 		x0 := axpy([]float64{sampler.Mu(0.4), sampler.Sigma(0.4)}, ref.pinvY, z)
-		want := ref.aForm(x0, grid, c.w, c.lambda, c.sigmaY)
+		want := ref.aForm(x0, grid, c.w, c.lambda)
+		got := run(t, prior, op, y, 0, o, z)
+		if d := maxDiff(got, want); d > 1e-8 {
+			t.Errorf("λ=%v w=%v N=%d: folded and A-form differ by %.2g", c.lambda, c.w, c.n, d)
+		}
+	}
+}
+
+// Noisy C-ΠGDM (NoisyFold) against the literal projected form with the
+// exact spectral map, in float64, on random problems whose H has a null
+// space (d = 6, m = 3) and on a wide range of σ_y.
+func TestNoisyMatchesAForm(t *testing.T) {
+	r := rand.New(rand.NewPCG(33, 34))
+	for _, c := range []struct {
+		lambda, w, sigmaY float64
+		n                 int
+	}{{0, 15, 0.05, 5}, {-0.15, 2, 0.05, 5}, {0, 4, 0.1, 10}, {0.2, 1, 0.3, 4}, {0, 60, 0.01, 5}, {0.3, 6, 1.5, 3}} {
+		prior, op, y, z := randomProblem(t, r, 6, 3, false)
+		ref := newDense(t, prior, denseRows(op), y)
+		o := opts(sampler.CPiGDM, c.lambda, c.w, c.n)
+		grid, _ := o.Validate()
+		x0 := axpy([]float64{sampler.Mu(0.4), sampler.Sigma(0.4)}, ref.pinvY, z)
+		want := ref.noisyAForm(x0, grid, c.w, c.lambda, c.sigmaY)
 		got := run(t, prior, op, y, c.sigmaY, o, z)
 		if d := maxDiff(got, want); d > 1e-8 {
-			t.Errorf("λ=%v w=%v σy=%v N=%d: folded and A-form differ by %.2g", c.lambda, c.w, c.sigmaY, c.n, d)
+			t.Errorf("λ=%v w=%v σy=%v N=%d: noisy folded and A-form differ by %.2g", c.lambda, c.w, c.sigmaY, c.n, d)
 		}
-		if c.sigmaY == 0 {
-			continue
-		}
-		if d := maxDiff(got, run(t, prior, op, y, 0, o, z)); d < 1e-6 {
+		if d := maxDiff(got, run(t, prior, op, y, 0, o, z)); d < 1e-4 {
 			t.Errorf("σy=%v changed the output by only %.2g: noisy terms inactive", c.sigmaY, d)
+		}
+	}
+}
+
+// As σ_y → 0 the noisy step becomes the noiseless one.
+func TestNoisyLimit(t *testing.T) {
+	r := rand.New(rand.NewPCG(35, 36))
+	prior, op, y, z := randomProblem(t, r, 6, 3, false)
+	for _, lambda := range []float64{0, 0.3} {
+		o := opts(sampler.CPiGDM, lambda, 15, 5)
+		if d := maxDiff(run(t, prior, op, y, 1e-9, o, z), run(t, prior, op, y, 0, o, z)); d > 1e-7 {
+			t.Errorf("λ=%v: σ_y = 1e-9 differs from the noiseless sampler by %.2g", lambda, d)
 		}
 	}
 }

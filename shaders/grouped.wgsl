@@ -41,7 +41,7 @@ fn image_group(i: u32) -> i32 {
 }
 
 // dst[o] = scale · Σ_{t < k} src[members[o·k + t]],  o < n (measurements).
-// H is scale = 1/k, H†ᵀ is scale = 1.
+// H is scale = 1/k.
 @compute @workgroup_size(WG)
 fn grouped_fwd(@builtin(workgroup_id) wid: vec3<u32>,
                @builtin(num_workgroups) nwg: vec3<u32>,

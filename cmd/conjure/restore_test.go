@@ -83,13 +83,13 @@ func TestRestoreRejectsBadInput(t *testing.T) {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit 2 and one line", name, code, stdout, stderr)
 		}
 	}
-	// Noisy C-ΠGDM at the reference code's w = 2, τ₀ = 0.4 diverges on a
-	// deblur (values near 1e14): after the progress bar, an error naming
-	// the task and settings, never an image.
-	code, stdout, stderr := runCLI(t, "restore", "--task", "deblur", "--sigma-y", "0.02", "--w", "2", "--tau0", "0.4", "--input", face, "--out", out)
+	// ΠGDM's explicit Euler guidance at a far too large w diverges on a
+	// deblur: after the progress bar, an error naming the task and
+	// settings, never an image.
+	code, stdout, stderr := runCLI(t, "restore", "--task", "deblur", "--sigma-y", "0.02", "--method", "pigdm", "--w", "10000", "--tau0", "0.7", "--input", face, "--out", out)
 	lines := strings.Split(strings.TrimSpace(stderr), "\n")
 	last := lines[len(lines)-1]
-	if code != 2 || stdout != "" || !strings.HasPrefix(last, "conjure restore: deblur: the restoration diverged") || !strings.Contains(last, "w = 2") {
+	if code != 2 || stdout != "" || !strings.HasPrefix(last, "conjure restore: deblur: the restoration diverged") || !strings.Contains(last, "w = 10000") {
 		t.Errorf("diverging deblur: exit %d, stdout %q, last line %q; want exit 2 and the divergence named", code, stdout, last)
 	}
 	if _, err := os.Stat(out); err == nil {
