@@ -427,7 +427,8 @@ func CentreHole(h, w int) []bool {
 // colourisation keeps the channel mean in every channel. sigmaY > 0 adds
 // that noise to the other tasks' measurements too. The observation is then
 // rounded to 8 bits, as a saved photo is: a real measurement is never
-// exact.
+// exact. The Photo assumes the noise it was given, or the task's default
+// (DefaultSigmaY) where sigmaY is 0, as `conjure restore` does.
 func Simulate(t Task, truth []float64, h, w int, keep []bool, sigmaY float64, seed uint64) (Photo, []float64, error) {
 	if len(truth) != Channels*h*w {
 		return Photo{}, nil, fmt.Errorf("restore: truth has %d values, want %d×%d×%d", len(truth), Channels, h, w)
@@ -449,6 +450,9 @@ func Simulate(t Task, truth []float64, h, w int, keep []bool, sigmaY float64, se
 		return y
 	}
 	ph := Photo{Task: t, H: h, W: w, SigmaY: sigmaY}
+	if sigmaY == 0 {
+		ph.SigmaY = DefaultSigmaY(t)
+	}
 	switch t {
 	case SR4, SR2, SR4Box:
 		hh, ww := h/f*f, w/f*f

