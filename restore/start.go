@@ -24,7 +24,9 @@ const MinStartTau = 0.004
 //     removes at that τ.
 //   - Deblurring starts from the Wiener solution (classical.Wiener), which
 //     does not divide rounding noise by the blur's smallest gains as H†y
-//     does.
+//     does, deterministically: its error (ringing, amplified noise, what
+//     it could not sharpen) stands for the noise at the preset's τ₀, so
+//     the network removes it instead of fresh noise on top.
 //
 // Every other task starts from H†y at the preset's τ₀ (the zero Start).
 func StartFor(t Task, op operator.Operator, y []float64, sigmaY float64) (sampler.Start, error) {
@@ -54,7 +56,7 @@ func StartFor(t Task, op operator.Operator, y []float64, sigmaY float64) (sample
 		if err != nil {
 			return sampler.Start{}, fmt.Errorf("the starting Wiener estimate failed: %w", err)
 		}
-		return sampler.Start{Estimate: x}, nil
+		return sampler.Start{Estimate: x, Deterministic: true}, nil
 	}
 	return sampler.Start{}, nil
 }

@@ -87,6 +87,9 @@ func TestStartFor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !s.Deterministic || s.Tau != 0 || s.Noise != 0 {
+		t.Errorf("deblur start %+v, want deterministic at the preset's τ₀", s)
+	}
 	// The Wiener solution x satisfies (HᵀH + kI)x = Hᵀy.
 	k := classical.WienerRatio(0)
 	hx := make([]float64, op.Out())

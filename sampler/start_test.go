@@ -76,6 +76,8 @@ func TestStart(t *testing.T) {
 		{"noisy at its level", Start{Estimate: y, Tau: tauStar, Noise: sY}, tauStar, y, 0},
 		{"noisy, topped up", Start{Estimate: y, Tau: 0.05, Noise: sY}, 0.05, y,
 			math.Sqrt(Sigma(0.05)*Sigma(0.05) - Mu(0.05)*Mu(0.05)*sY*sY)},
+		{"deterministic at the options' τ₀", Start{Estimate: est, Deterministic: true}, o.Tau0, est, 0},
+		{"deterministic at its own τ", Start{Estimate: est, Tau: 0.07, Deterministic: true}, 0.07, est, 0},
 	} {
 		net := &recorder{dim: op.In()}
 		b := cpu.New(net)
@@ -99,6 +101,7 @@ func TestStart(t *testing.T) {
 		{Estimate: []float64{math.NaN()}},
 		{Estimate: y, Tau: tauStar / 2, Noise: sY}, // more noise than the level at τ
 		{Noise: -1},
+		{Estimate: est, Deterministic: true, Noise: 0.01}, // two noise levels
 	}
 	for _, s := range bad {
 		b := cpu.New(&recorder{dim: op.In()})
