@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"conjure/classical"
+	"conjure/imaging"
 	"conjure/operator"
 	"conjure/sampler"
 )
@@ -22,13 +23,16 @@ const MinStartTau = 0.004
 //   - Denoising (H = I) starts from y itself at the τ where σ_τ/μ_τ = σ_y,
 //     adding no noise: y already is x + σ_y·n, exactly what the network
 //     removes at that τ.
+//   - Super-resolution starts deterministically, like deblurring, from
+//     the Lanczos upscale made consistent with y (x + H†(y − Hx)), whose
+//     error up to SRStartError stands for the noise at τ₀.
 //   - Deblurring starts from the Wiener solution (classical.Wiener), which
 //     does not divide rounding noise by the blur's smallest gains as H†y
 //     does, deterministically: its error (ringing, amplified noise, what
 //     it could not sharpen) stands for the noise at the preset's τ₀, so
 //     the network removes it instead of fresh noise on top.
 //
-// Every other task starts from H†y at the preset's τ₀ (the zero Start).
+// Colourisation starts from H†y at the preset's τ₀ (the zero Start).
 func StartFor(t Task, op operator.Operator, y []float64, sigmaY float64) (sampler.Start, error) {
 	switch t {
 	case Inpaint:
@@ -57,6 +61,38 @@ func StartFor(t Task, op operator.Operator, y []float64, sigmaY float64) (sample
 			return sampler.Start{}, fmt.Errorf("the starting Wiener estimate failed: %w", err)
 		}
 		return sampler.Start{Estimate: x, Deterministic: true}, nil
+	case SR4, SR2, SR4Box:
+		sh, ok := op.(interface{ Shape() (c, h, w int) })
+		if !ok {
+			return sampler.Start{}, fmt.Errorf("restore: super-resolution with a %T operator", op)
+		}
+		c, h, w := sh.Shape()
+		f := Factor(t)
+		return sampler.Start{Estimate: consistent(op, y, imaging.ResizeLanczos(y, c, h/f, w/f, h, w)),
+			Deterministic: true, Noise: SRStartError}, nil
 	}
 	return sampler.Start{}, nil
+}
+
+// SRStartError caps the error a super-resolution start's Lanczos estimate
+// stands for, in [−1, 1] units: a preset that starts later (the face
+// model's τ₀ = 0.4) adds fresh noise above it. About twice the RMS error of
+// Lanczos 4× on the tuning photos, so the photo presets' starts stay
+// deterministic.
+const SRStartError = 0.5
+
+// consistent returns x + H†(y − Hx): x corrected to reproduce the
+// measurement exactly, changed only in the row space of H.
+func consistent(op operator.Operator, y, x []float64) []float64 {
+	r := make([]float64, op.Out())
+	op.Forward(r, x)
+	for i := range r {
+		r[i] = y[i] - r[i]
+	}
+	c := make([]float64, op.In())
+	op.Pinv(c, r)
+	for i := range x {
+		x[i] += c[i]
+	}
+	return x
 }

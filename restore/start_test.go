@@ -8,13 +8,15 @@ import (
 	"testing"
 
 	"conjure/classical"
+	"conjure/imaging"
 	"conjure/cpu"
 	"conjure/sampler"
 )
 
 // TestStartFor checks each task's start: the harmonic fill with the kept
 // pixels exact (inpainting), y itself at its own noise level with no fresh
-// noise (denoising), the Wiener solution (deblurring), H†y otherwise.
+// noise (denoising), the Wiener solution (deblurring) and the consistent
+// Lanczos upscale (SR), both deterministic, H†y otherwise (colourisation).
 func TestStartFor(t *testing.T) {
 	seed := rand.Uint64()
 	r := rand.New(rand.NewPCG(seed, 3))
@@ -104,12 +106,43 @@ func TestStartFor(t *testing.T) {
 		}
 	}
 
+	// Super-resolution: the Lanczos upscale of y, corrected in the row
+	// space of H until it reproduces y.
 	op, err = Operator(SR4, res, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s, err := StartFor(SR4, op, Measurement(op, truth), 0); err != nil || s.Estimate != nil || s.Tau != 0 || s.Noise != 0 {
-		t.Errorf("sr4 start %+v (%v), want the default H†y", s, err)
+	y = Measurement(op, truth)
+	s, err = StartFor(SR4, op, y, 0)
+	if err != nil || !s.Deterministic || s.Tau != 0 || s.Noise != SRStartError {
+		t.Fatalf("sr4 start: deterministic %v, τ %v, noise %v (%v)", s.Deterministic, s.Tau, s.Noise, err)
+	}
+	hx = make([]float64, op.Out())
+	op.Forward(hx, s.Estimate)
+	for i := range hx {
+		if d := hx[i] - y[i]; math.Abs(d) > 1e-9 {
+			t.Fatalf("sr4 start is not consistent: (Hx − y)[%d] = %v", i, d)
+		}
+	}
+	lz := imaging.ResizeLanczos(y, Channels, res/4, res/4, res, res)
+	diff := make([]float64, op.In())
+	for i := range diff {
+		diff[i] = s.Estimate[i] - lz[i]
+	}
+	pd := make([]float64, op.In())
+	op.Project(pd, diff)
+	for i := range diff {
+		if d := pd[i] - diff[i]; math.Abs(d) > 1e-9 {
+			t.Fatalf("sr4 start differs from Lanczos outside the row space of H: %v at %d", d, i)
+		}
+	}
+
+	op, err = Operator(Gray, res, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := StartFor(Gray, op, Measurement(op, truth), 0); err != nil || s.Estimate != nil || s.Tau != 0 || s.Noise != 0 {
+		t.Errorf("gray start %+v (%v), want the default H†y", s, err)
 	}
 }
 

@@ -154,10 +154,12 @@ type Start struct {
 	// Noise is the standard deviation of the white noise in the estimate,
 	// at most σ_τ/μ_τ at the start time; 0 for a clean estimate.
 	Noise float64
-	// Deterministic takes the estimate's own error as all the noise at the
-	// start time (Noise = σ_τ/μ_τ there): x_{τ₀} = μ_{τ₀}·x̃ with no fresh
-	// noise, for an estimate whose error is about that large (a
-	// deconvolution's ringing and amplified noise). Noise must then be 0.
+	// Deterministic takes the estimate's own error as the noise at the
+	// start time: x_{τ₀} = μ_{τ₀}·x̃ with no fresh noise, for an estimate
+	// whose error is about that large (a deconvolution's ringing and
+	// amplified noise, an upscaler's missing detail). Noise, if > 0, then
+	// caps the error it stands for: a start later than the τ where
+	// σ_τ/μ_τ = Noise tops the rest up with fresh noise.
 	Deterministic bool
 }
 
@@ -191,17 +193,14 @@ func Run(b Backend, p *Problem, o Options, s Start, z []float64, cb func(Step)) 
 		b.Write(est, s.Estimate)
 	}
 	mu, sigma := Mu(grid[0]), Sigma(grid[0])
-	if s.Deterministic {
-		if s.Noise != 0 {
-			return nil, fmt.Errorf("sampler: a deterministic start takes its noise from τ₀; Noise = %v must be 0", s.Noise)
-		}
+	if s.Deterministic && (s.Noise == 0 || s.Noise >= sigma/mu) {
 		s.Noise = sigma / mu
 	}
 	if !(s.Noise >= 0) || s.Noise*mu > sigma*(1+1e-9) {
 		return nil, fmt.Errorf("sampler: the start estimate's noise %v is not in [0, %v], the level at τ = %v", s.Noise, sigma/mu, grid[0])
 	}
 	fresh := math.Sqrt(math.Max(sigma*sigma-mu*mu*s.Noise*s.Noise, 0))
-	if s.Deterministic {
+	if s.Deterministic && s.Noise == sigma/mu {
 		fresh = 0 // exactly, not the round-off of σ² − μ²(σ/μ)²
 	}
 	b.Write(x, z)

@@ -78,6 +78,9 @@ func TestStart(t *testing.T) {
 			math.Sqrt(Sigma(0.05)*Sigma(0.05) - Mu(0.05)*Mu(0.05)*sY*sY)},
 		{"deterministic at the options' τ₀", Start{Estimate: est, Deterministic: true}, o.Tau0, est, 0},
 		{"deterministic at its own τ", Start{Estimate: est, Tau: 0.07, Deterministic: true}, 0.07, est, 0},
+		{"deterministic within its cap", Start{Estimate: est, Tau: 0.07, Deterministic: true, Noise: 0.5}, 0.07, est, 0},
+		{"deterministic, topped up above its cap", Start{Estimate: est, Tau: 0.3, Deterministic: true, Noise: 0.2}, 0.3, est,
+			math.Sqrt(Sigma(0.3)*Sigma(0.3) - Mu(0.3)*Mu(0.3)*0.04)},
 	} {
 		net := &recorder{dim: op.In()}
 		b := cpu.New(net)
@@ -101,7 +104,7 @@ func TestStart(t *testing.T) {
 		{Estimate: []float64{math.NaN()}},
 		{Estimate: y, Tau: tauStar / 2, Noise: sY}, // more noise than the level at τ
 		{Noise: -1},
-		{Estimate: est, Deterministic: true, Noise: 0.01}, // two noise levels
+		{Estimate: est, Deterministic: true, Noise: -0.1},
 	}
 	for _, s := range bad {
 		b := cpu.New(&recorder{dim: op.In()})
