@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"conjure/classical"
-	"conjure/imaging"
 	"conjure/cpu"
+	"conjure/imaging"
 	"conjure/sampler"
 )
 
