@@ -138,13 +138,8 @@ var shipped = func() Library {
 }()
 
 // fallback is the paper's only documented setting (w = 15, λ = 0, τ₀ = 0.4;
-// ALGORITHM.md §3.7), for a method and task the sweep did not cover;
-// noisyFallback, for noisy C-ΠGDM, takes the w = 2 of the reference code's
-// noisy example (§3.8) with the same τ₀.
-var (
-	fallback      = Preset{W: 15, Lambda: 0, Tau0: 0.4}
-	noisyFallback = Preset{W: 2, Lambda: 0, Tau0: 0.4}
-)
+// ALGORITHM.md §3.7), for a method and task the sweep did not cover.
+var fallback = Preset{W: 15, Lambda: 0, Tau0: 0.4}
 
 // presetsJSON is the file layout: step counts are object keys, so strings.
 type presetsJSON map[sampler.Method]map[Key]map[string]Preset
@@ -210,17 +205,14 @@ func (p Presets) Set(m sampler.Method, t Key, n int, v Preset) {
 
 // Get returns the preset of method m for key t and n steps: the one swept
 // at the nearest step count (the smaller on a tie). When the sweep did not
-// cover m and t: for a noisy key, C-ΠGDM's noisy fallback and the other
-// methods' noiseless preset; otherwise the paper's setting.
+// cover m and t: for a noisy key, the task's noiseless preset (every
+// sampler's noisy step becomes its noiseless one as σ_y → 0); otherwise
+// the paper's setting.
 func (p Presets) Get(m sampler.Method, t Key, n int) Preset {
 	steps := p[m][t]
 	if len(steps) == 0 {
-		base, isNoisy := strings.CutSuffix(string(t), noisy)
-		switch {
-		case isNoisy && m == sampler.CPiGDM:
-			return noisyFallback
-		case isNoisy:
-			return p.Get(m, Key(base), n) // only C-ΠGDM's noisy update limits w
+		if base, isNoisy := strings.CutSuffix(string(t), noisy); isNoisy {
+			return p.Get(m, Key(base), n)
 		}
 		return fallback
 	}

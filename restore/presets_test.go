@@ -31,8 +31,8 @@ func TestPresetsRoundTripAndNearest(t *testing.T) {
 			t.Errorf("Get(cpigdm, sr4, %d) = %+v, want %+v", c.n, got, c.want)
 		}
 	}
-	if got := q.Get(sampler.CPiGDM, KeyFor(SR4, 0.05), 5); got != noisyFallback {
-		t.Errorf("unswept noisy key: %+v, want %+v", got, noisyFallback)
+	if got := q.Get(sampler.CPiGDM, KeyFor(SR4, 0.05), 5); got != a {
+		t.Errorf("unswept noisy key: %+v, want its noiseless preset %+v", got, a)
 	}
 	q.Set(sampler.DPS, Key(SR4), 5, b)
 	if got := q.Get(sampler.DPS, KeyFor(SR4, 0.05), 5); got != b {

@@ -73,7 +73,7 @@ func parseRestore(args []string, stderr io.Writer) (*restoreFlags, error) {
 	fs.Float64Var(&f.w, "w", 0, "guidance weight (default: the task's preset)")
 	fs.Float64Var(&f.lambda, "lambda", 0, "conjugate integrator λ (default: the task's preset)")
 	fs.Float64Var(&f.tau0, "tau0", 0, "start time τ₀ (default: the task's preset)")
-	fs.Float64Var(&f.sigmaY, "sigma-y", 0, "measurement noise standard deviation in [-1,1] units (denoise: default 0.05)")
+	fs.Float64Var(&f.sigmaY, "sigma-y", 0, "measurement noise standard deviation in [-1,1] units (default: denoise 0.05, deblur 0.005, else 0)")
 	fs.Uint64Var(&f.seed, "seed", 0, "seed of the initial noise")
 	fs.StringVar(&f.backend, "backend", "cpu", "where to run: cpu or gpu")
 	fs.StringVar(&f.model, "model", models.Default, "`MODEL`: photo, face64 or a weight file")

@@ -143,7 +143,8 @@ export class Conjure {
    *   onPreview?: (image: ImageData, step: number, steps: number) => void}} o
    *   mask: inpainting only, the size of input, white = keep, black = fill.
    *   sigmaY: the measurement's noise in [−1, 1] units, as `conjure restore
-   *   --sigma-y` (0: exact; left out: the task's default, 0.05 for denoise).
+   *   --sigma-y` (0: exact; left out: the task's default, 0.05 for denoise,
+   *   0.005 for deblur).
    *   signal: aborting it cancels the restore, which rejects with the
    *   signal's reason (an AbortError); the Worker running it is stopped,
    *   which frees its memory, and a fresh one loads the model again for the
