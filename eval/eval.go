@@ -479,6 +479,16 @@ func baseline(m string, t Task, op operator.Operator, y, input []float64, ih, iw
 	return nil, fmt.Errorf("unknown baseline %q", m)
 }
 
+// Noise returns the measurement noise the restorer assumes on task t: the
+// task's own, or on whole photos where it has none the task's default
+// (restore.DefaultSigmaY), as `conjure restore` assumes for a photo.
+func (c Config) Noise(t Task) float64 {
+	if c.Photo && t.SigmaY == 0 {
+		return restore.DefaultSigmaY(t.Base)
+	}
+	return t.SigmaY
+}
+
 // restorePhoto degrades a whole photo as restore.Simulate does and restores
 // it as `conjure restore` would, at the photo's own size.
 func (c Config) restorePhoto(t Task, k Key, img Image, i uint64) (result, error) {

@@ -160,15 +160,15 @@ func Sweep(c Config, methods []sampler.Method, points []restore.Preset, obj Obje
 	if err != nil {
 		return nil, nil, err
 	}
-	return trials, choose(trials, c.Tasks, obj), nil
+	return trials, c.choose(trials, obj), nil
 }
 
 // choose marks and returns the best point by obj per method, base task and
 // steps.
-func choose(trials []*Trial, tasks []Task, obj Objective) restore.Presets {
+func (c Config) choose(trials []*Trial, obj Objective) restore.Presets {
 	base := map[string]restore.Key{}
-	for _, t := range tasks {
-		base[t.Name] = restore.KeyFor(t.Base, t.SigmaY)
+	for _, t := range c.Tasks {
+		base[t.Name] = restore.KeyFor(t.Base, c.Noise(t))
 	}
 	type group struct {
 		m sampler.Method

@@ -281,7 +281,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	cfg.Methods = meths
 	prior := restore.Prior(m.Config())
 	cfg.Options = func(t eval.Task, meth sampler.Method, n int) sampler.Options {
-		return restore.Options(prior, t.Base, meth, n, t.SigmaY)
+		return restore.Options(prior, t.Base, meth, n, cfg.Noise(t))
 	}
 	var rows []*eval.Row
 	if err := guard(func() (err error) { rows, err = eval.Run(cfg, *keep); return err }); err != nil {
