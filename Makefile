@@ -206,4 +206,4 @@ eval-photo: build
 	$(PHOTO_BASELINES) --tasks deblur,deblur-s0.01,deblur-s0.02 --out out/eval-photo-baselines-deblur --region photo-baselines-deblur
 	$(PHOTO_EVAL) --limit 8 --max-side 192 --tasks $(PHOTO_TASKS) --methods cpigdm,pigdm,ddnm,pinv,bicubic --steps 5 \
 		--out out/eval-photo --region photo-eval
-	$(PHOTO_EVAL) --limit 16 --tasks sr4 --methods cpigdm,pinv,bicubic --steps 5 --keep 3 --out out/eval-photo-card --region photo-card
+	$(PHOTO_EVAL) --limit 16 --tasks sr4 --methods cpigdm,pinv,bicubic,lanczos --steps 5 --keep 3 --out out/eval-photo-card --region photo-card
