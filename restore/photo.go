@@ -30,7 +30,8 @@ const (
 // (an exact measurement) otherwise. Chosen by measurement on the tuning
 // photos (docs/EVALUATION.md, session 12): with the noisy sampler, an 8-bit
 // deblur restores 0.2 dB better assuming σ_y = 0.005 than 0, and stays
-// stable at a larger w; 4× SR gains nothing from 0.005 or 0.01.
+// stable at a larger w; 4× SR gains nothing from 0.005 or 0.01, nor
+// colourisation from 0.005.
 func DefaultSigmaY(t Task) float64 {
 	switch t {
 	case Denoise:
