@@ -76,9 +76,9 @@ func StartFor(t Task, op operator.Operator, y []float64, sigmaY float64) (sample
 
 // SRStartError caps the error a super-resolution start's Lanczos estimate
 // stands for, in [−1, 1] units: a preset that starts later (the face
-// model's τ₀ = 0.4) adds fresh noise above it. About twice the RMS error of
-// Lanczos 4× on the tuning photos, so the photo presets' starts stay
-// deterministic.
+// model's τ₀ = 0.4) adds fresh noise above it. About four times the RMS
+// error of Lanczos 4× on the tuning photos (0.13), so the photo presets'
+// starts (τ₀ ≤ 0.1, where σ_τ/μ_τ ≤ 0.34) stay deterministic.
 const SRStartError = 0.5
 
 // consistent returns x + H†(y − Hx): x corrected to reproduce the
