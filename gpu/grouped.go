@@ -85,7 +85,8 @@ func (g *grouped) destroy() {
 	}
 }
 
-// apply records map k: sums over groups for H (scaled by 1/k), copies onto groups for Hᵀ (scaled by 1/k) and H†, group means for P.
+// apply records map k: sums over groups for H (scaled by 1/k), copies
+// onto groups for Hᵀ (scaled by 1/k) and H†, group means for P.
 func (g *grouped) apply(b *Backend, k operator.Kind, dst, src *Buffer) error {
 	inv := float32(1 / float64(g.k))
 	kern, scale := groupedFwd, float32(1)

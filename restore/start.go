@@ -24,7 +24,7 @@ const MinStartTau = 0.004
 //     adding no noise: y already is x + σ_y·n, exactly what the network
 //     removes at that τ.
 //   - Super-resolution starts deterministically, like deblurring, from
-//     the Lanczos upscale made consistent with y (x + H†(y − Hx)), whose
+//     the Lanczos upscale made consistent with y (paste), whose
 //     error up to SRStartError stands for the noise at τ₀.
 //   - Deblurring starts from the Wiener solution (classical.Wiener), which
 //     does not divide rounding noise by the blur's smallest gains as H†y
@@ -68,8 +68,9 @@ func StartFor(t Task, op operator.Operator, y []float64, sigmaY float64) (sample
 		}
 		c, h, w := sh.Shape()
 		f := Factor(t)
-		return sampler.Start{Estimate: consistent(op, y, imaging.ResizeLanczos(y, c, h/f, w/f, h, w)),
-			Deterministic: true, Noise: SRStartError}, nil
+		x := imaging.ResizeLanczos(y, c, h/f, w/f, h, w)
+		paste(op, x, y)
+		return sampler.Start{Estimate: x, Deterministic: true, Noise: SRStartError}, nil
 	}
 	return sampler.Start{}, nil
 }
@@ -80,19 +81,3 @@ func StartFor(t Task, op operator.Operator, y []float64, sigmaY float64) (sample
 // error of Lanczos 4× on the tuning photos (0.13), so the photo presets'
 // starts (τ₀ ≤ 0.1, where σ_τ/μ_τ ≤ 0.34) stay deterministic.
 const SRStartError = 0.5
-
-// consistent returns x + H†(y − Hx): x corrected to reproduce the
-// measurement exactly, changed only in the row space of H.
-func consistent(op operator.Operator, y, x []float64) []float64 {
-	r := make([]float64, op.Out())
-	op.Forward(r, x)
-	for i := range r {
-		r[i] = y[i] - r[i]
-	}
-	c := make([]float64, op.In())
-	op.Pinv(c, r)
-	for i := range x {
-		x[i] += c[i]
-	}
-	return x
-}
